@@ -1,0 +1,45 @@
+"""Measure the demo model and write MODEL_CARD.md and card.json next to its weights.
+
+    .venv/bin/python scripts/evaluate_demo_model.py [--dir src/interplay/assets/demo-model]
+
+Exits with status 1 when an acceptance threshold is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from interplay.tasks.card import render_model_card  # noqa: E402
+from interplay.tasks.dataset import DEMO_MODEL_DIR  # noqa: E402
+from interplay.tasks.evaluation import evaluate, model_files  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--dir", type=Path, default=DEMO_MODEL_DIR)
+    args = p.parse_args(argv)
+    start = time.perf_counter()
+    card = evaluate(args.dir)
+    training = args.dir / "training.json"
+    card["training"] = json.loads(training.read_text()) if training.exists() else {}
+    card["files"] = model_files(args.dir)
+    (args.dir / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+    (args.dir / "MODEL_CARD.md").write_text(render_model_card(card))
+    print(json.dumps(card["summary"], indent=1))
+    print(f"evaluated in {time.perf_counter() - start:.1f}s; wrote {args.dir / 'MODEL_CARD.md'}")
+    failed = [k for k, ok in card["passed"].items() if not ok]
+    if failed:
+        print("FAILED thresholds:", ", ".join(failed))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

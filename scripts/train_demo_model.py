@@ -1,0 +1,165 @@
+"""Train interplay's bundled demo model: a small GPT-2 on a mixture of interpretability tasks.
+
+    .venv/bin/python scripts/train_demo_model.py                  # full run, writes the assets
+    .venv/bin/python scripts/train_demo_model.py --steps 5 --out /tmp/m   # smoke test
+
+Deterministic from --seed: the tokenizer, the data order and the weights. Builds a byte-level BPE
+tokenizer on the generated corpus (every task word is one token with a leading space, " Mary";
+the post-processor prepends <|bos|>), then trains a GPT2LMHeadModel with tied embeddings on the
+mixture in ``interplay.tasks.corpus`` (training splits only). Writes config.json,
+model.safetensors, tokenizer.json, tokenizer_config.json and training.json into --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from interplay.tasks import corpus  # noqa: E402
+from interplay.tasks.dataset import DEMO_MODEL_DIR  # noqa: E402
+
+BOS, EOS, PAD = "<|bos|>", "<|eos|>", "<|pad|>"
+
+
+def build_tokenizer(seed: int, vocab_size: int):  # type: ignore[no-untyped-def]
+    """Byte-level BPE trained on the task corpus; BOS prepended by the post-processor."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=[BOS, EOS, PAD],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        min_frequency=2,
+        show_progress=False,
+    )
+    tok.train_from_iterator(corpus.tokenizer_corpus(seed), trainer)
+    bos_id = tok.token_to_id(BOS)
+    tok.post_processor = processors.Sequence(
+        [
+            processors.ByteLevel(trim_offsets=False),
+            processors.TemplateProcessing(single=f"{BOS} $A", pair=f"{BOS} $A {BOS} $B", special_tokens=[(BOS, bos_id)]),
+        ]
+    )
+    return tok
+
+
+def lr_at(step: int, steps: int, base: float, warmup: int) -> float:
+    if step < warmup:
+        return base * (step + 1) / warmup
+    progress = (step - warmup) / max(1, steps - warmup)
+    return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", type=Path, default=DEMO_MODEL_DIR)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--warmup", type=int, default=150)
+    p.add_argument("--d-model", type=int, default=128)
+    p.add_argument("--layers", type=int, default=4)
+    p.add_argument("--heads", type=int, default=4)
+    p.add_argument("--n-positions", type=int, default=128)
+    p.add_argument("--vocab-size", type=int, default=2048)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--log-every", type=int, default=100)
+    args = p.parse_args(argv)
+
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    start = time.perf_counter()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    torch.use_deterministic_algorithms(True)
+
+    tok = build_tokenizer(args.seed, args.vocab_size)
+    pad_id = tok.token_to_id(PAD)
+    rows = corpus.training_rows(args.steps * args.batch_size, args.seed)
+    encoded = [e.ids[: args.n_positions] for e in tok.encode_batch([text for _, text in rows])]
+    print(f"tokenizer: {tok.get_vocab_size()} tokens; {len(rows)} rows, "
+          f"{sum(map(len, encoded))} tokens ({time.perf_counter() - start:.1f}s)", flush=True)
+
+    config = GPT2Config(
+        vocab_size=tok.get_vocab_size(),
+        n_positions=args.n_positions,
+        n_embd=args.d_model,
+        n_layer=args.layers,
+        n_head=args.heads,
+        n_inner=4 * args.d_model,
+        activation_function="gelu_new",
+        resid_pdrop=0.0,
+        embd_pdrop=0.0,
+        attn_pdrop=0.0,
+        bos_token_id=tok.token_to_id(BOS),
+        eos_token_id=tok.token_to_id(EOS),
+        pad_token_id=pad_id,
+        tie_word_embeddings=True,
+    )
+    model = GPT2LMHeadModel(config)
+    model.train()
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=args.lr,
+        betas=(0.9, 0.98),
+    )
+    losses: list[float] = []
+    for step in range(args.steps):
+        batch = encoded[step * args.batch_size : (step + 1) * args.batch_size]
+        width = max(map(len, batch))
+        ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+        for i, row in enumerate(batch):
+            ids[i, : len(row)] = torch.tensor(row)
+        labels = ids.masked_fill(ids == pad_id, -100)
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
+        loss = model(input_ids=ids, labels=labels).loss
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(float(loss))
+        if (step + 1) % args.log_every == 0 or step + 1 == args.steps:
+            recent = sum(losses[-args.log_every :]) / len(losses[-args.log_every :])
+            print(f"step {step + 1}/{args.steps} loss {recent:.3f} ({time.perf_counter() - start:.0f}s)", flush=True)
+
+    wall = time.perf_counter() - start
+    args.out.mkdir(parents=True, exist_ok=True)
+    model.eval()
+    model.save_pretrained(args.out)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=BOS, eos_token=EOS, pad_token=PAD)
+    fast.save_pretrained(args.out)
+    info: dict[str, object] = {
+        "seed": args.seed,
+        "steps": args.steps,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "rows": len(rows),
+        "tokens": sum(map(len, encoded)),
+        "mixture": corpus.MIXTURE,
+        "final_loss": sum(losses[-100:]) / len(losses[-100:]),
+        "wall_time_s": round(wall, 1),
+        "threads": args.threads,
+        "torch": torch.__version__,
+    }
+    (args.out / "training.json").write_text(json.dumps(info, indent=2) + "\n")
+    print(f"wrote {args.out} in {wall:.0f}s", flush=True)
+    return info
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""interplay: Jupyter widgets for mechanistic interpretability of transformer language models.
+
+``import interplay`` does not import torch: the model side (``load``, ``Model``, ``Trace``) is
+imported on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from interplay.errors import (
+    HookNameError,
+    InterplayError,
+    PromptError,
+    ShapeError,
+    UnsupportedArchitectureError,
+)
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "load": "interplay.backend.model",
+    "Model": "interplay.backend.model",
+    "Trace": "interplay.backend.trace",
+    "Adapter": "interplay.backend.adapters",
+    "register_adapter": "interplay.backend.adapters",
+    "supported_model_types": "interplay.backend.adapters",
+    "TokenHeatmap": "interplay.widgets.token_heatmap",
+    "tasks": "interplay.tasks",
+}
+
+if TYPE_CHECKING:
+    from interplay import tasks
+    from interplay.backend.adapters import Adapter, register_adapter, supported_model_types
+    from interplay.backend.model import Model, load
+    from interplay.backend.trace import Trace
+    from interplay.widgets.token_heatmap import TokenHeatmap
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(_LAZY[name])
+        value = module if name == "tasks" else getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'interplay' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
+
+__all__ = [
+    "Adapter",
+    "HookNameError",
+    "InterplayError",
+    "Model",
+    "PromptError",
+    "ShapeError",
+    "TokenHeatmap",
+    "Trace",
+    "UnsupportedArchitectureError",
+    "__version__",
+    "load",
+    "register_adapter",
+    "supported_model_types",
+    "tasks",
+]

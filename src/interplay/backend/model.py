@@ -1,0 +1,191 @@
+"""Loading a Hugging Face model, and running it with canonical hooks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from interplay.backend.adapters import get_adapter
+from interplay.backend.hooks import Intervention, hooked
+from interplay.backend.layout import Layout, ModelConfig
+from interplay.backend.names import NameLike, resolve
+from interplay.backend.tokens import Batch, token_strings, tokenize
+from interplay.backend.trace import Trace
+from interplay.errors import InterplayError, PromptError
+
+DEMO_MODEL_DIR = Path(__file__).resolve().parents[1] / "assets" / "demo-model"
+_ENCODER_TYPES = ("bert", "roberta")
+
+
+class Model:
+    """A Hugging Face model with its tokenizer and architecture adapter.
+
+    ``model.run(prompts, capture=[...])`` runs one forward pass and returns a :class:`Trace`.
+    The wrapped model is never modified: hooks exist only during a run.
+    """
+
+    def __init__(self, hf_model: nn.Module, tokenizer: Any, *, name: str | None = None) -> None:
+        if tokenizer is None:
+            raise InterplayError("a model object needs its tokenizer: interplay.load(model, tokenizer)")
+        self.hf_model = hf_model.eval()
+        self.tokenizer = tokenizer
+        config: Any = hf_model.config
+        self.adapter = get_adapter(str(config.model_type))
+        self.layout = Layout(hf_model, self.adapter)
+        self.cfg: ModelConfig = self.layout.cfg
+        self.name = name or getattr(hf_model.config, "_name_or_path", "") or type(hf_model).__name__
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.hf_model.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.hf_model.parameters()).dtype
+
+    @property
+    def hook_names(self) -> list[str]:
+        """Every canonical activation name this model has, in forward order."""
+        return list(self.layout.names)
+
+    def __repr__(self) -> str:
+        c = self.cfg
+        return (f"Model({self.name!r}, {c.model_type}: {c.n_layers} layers x {c.n_heads} heads, "
+                f"d_model={c.d_model}, device={self.device}, dtype={self.dtype})")
+
+    def tokenize(self, prompts: str | Sequence[str], *, prepend_bos: bool | None = None) -> Batch:
+        return tokenize(self.tokenizer, _as_list(prompts), self.cfg.n_ctx, prepend_bos)
+
+    def to_str_tokens(self, prompt: str, *, prepend_bos: bool | None = None) -> list[str]:
+        batch = self.tokenize(prompt, prepend_bos=prepend_bos)
+        return token_strings(self.tokenizer, batch.token_ids[0].tolist())
+
+    def resolve(self, names: NameLike | Iterable[NameLike]) -> list[str]:
+        """Full canonical names for user names (short, full, (short, layer)); 'all' means every one
+        except the memory-hungry per-head ``attn.hook_result``."""
+        if isinstance(names, str) or (
+            isinstance(names, tuple) and len(names) == 2 and isinstance(names[0], str) and isinstance(names[1], int)
+        ):
+            names = [names]
+        out: list[str] = []
+        for n in names:
+            if n == "all":
+                out.extend(x for x in self.layout.names if not x.endswith("attn.hook_result"))
+            else:
+                out.extend(resolve(n, self.cfg.n_layers, self.layout.names))
+        return list(dict.fromkeys(out))
+
+    def run(
+        self,
+        prompts: str | Sequence[str],
+        capture: NameLike | Iterable[NameLike] = (),
+        *,
+        interventions: Iterable[tuple[NameLike, Intervention]] | Mapping[NameLike, Intervention] = (),
+        prepend_bos: bool | None = None,
+        grad: bool = False,
+        detach: bool = True,
+    ) -> Trace:
+        """Run ``prompts`` (a string, or a list padded on the right) through the model.
+
+        ``capture``: names to keep (``"resid_post"`` = every layer, ``("pattern", 3)``, full names,
+        ``"all"``). ``interventions``: ``(name, fn)`` pairs, ``fn(activation, name)`` returning the
+        replacement (same shape) or ``None``. ``grad=True`` runs with autograd (for attributions).
+        """
+        batched = not isinstance(prompts, str)
+        batch = self.tokenize(prompts, prepend_bos=prepend_bos)
+        capture_names = set(self.resolve(capture))
+        pairs = interventions.items() if isinstance(interventions, Mapping) else interventions
+        by_name: dict[str, list[Intervention]] = {}
+        for key, fn in pairs:
+            if not callable(fn):
+                raise InterplayError(f"the intervention for {key!r} is a {type(fn).__name__}, not a function")
+            for full in self.resolve(key):
+                by_name.setdefault(full, []).append(fn)
+        device = self.device
+        ids, mask = batch.token_ids.to(device), batch.attention_mask.to(device)
+        with hooked(self.layout, capture_names | set(by_name), capture_names, by_name, detach=detach) as store, \
+                torch.set_grad_enabled(grad):
+            out = self.hf_model(input_ids=ids, attention_mask=mask)
+        logits = getattr(out, "logits", None)
+        return Trace(
+            model=self,
+            prompts=_as_list(prompts),
+            token_ids=batch.token_ids,
+            attention_mask=batch.attention_mask,
+            lengths=batch.lengths,
+            logits=(logits.detach() if detach and logits is not None else logits),
+            activations=dict(sorted(store.items(), key=lambda kv: self.layout.order(kv[0]))),
+            batched=batched,
+            str_tokens=[token_strings(self.tokenizer, batch.token_ids[i, :n].tolist()) for i, n in enumerate(batch.lengths)],
+        )
+
+
+def _as_list(prompts: str | Sequence[str]) -> list[str]:
+    if isinstance(prompts, str):
+        return [prompts]
+    if not isinstance(prompts, Sequence):
+        raise PromptError(f"prompts must be a string or a list of strings, not {type(prompts).__name__}")
+    return list(prompts)
+
+
+def default_device() -> torch.device:
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def load(
+    model: str | os.PathLike[str] | nn.Module | None = None,
+    tokenizer: Any = None,
+    *,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype | str | None = None,
+    device_map: str | Mapping[str, Any] | None = None,
+    **from_pretrained_kwargs: Any,
+) -> Model:
+    """Load a model: an HF hub name, a local directory, a model object (with ``tokenizer``), or
+    nothing / ``"demo"`` for the bundled demo model (offline).
+
+    Device: CUDA if present, else MPS, else CPU; dtype bf16 on CUDA, float32 elsewhere.
+    ``device_map`` passes through to accelerate (for models larger than one GPU).
+    """
+    dev = torch.device(device) if device is not None else default_device()
+    torch_dtype: torch.dtype | None = getattr(torch, dtype) if isinstance(dtype, str) else dtype
+    if torch_dtype is None:
+        torch_dtype = torch.bfloat16 if dev.type == "cuda" else torch.float32
+    if isinstance(model, nn.Module):
+        if device is not None or dtype is not None:
+            model = model.to(device=dev if device is not None else None, dtype=torch_dtype if dtype is not None else None)
+        return Model(model, tokenizer)
+    if model is None or str(model) == "demo":
+        if not (DEMO_MODEL_DIR / "config.json").exists():
+            raise InterplayError(f"the demo model is missing at {DEMO_MODEL_DIR}: run scripts/train_demo_model.py")
+        source: str = str(DEMO_MODEL_DIR)
+        name = "demo"
+    else:
+        source = os.fspath(model)
+        name = source
+    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoModelForMaskedLM, AutoTokenizer
+
+    config = AutoConfig.from_pretrained(source)
+    get_adapter(str(config.model_type))  # a clear error before loading weights of an unsupported family
+    if config.model_type in _ENCODER_TYPES:
+        archs = getattr(config, "architectures", None) or []
+        auto: Any = AutoModelForMaskedLM if any("MaskedLM" in a for a in archs) else AutoModel
+    else:
+        auto = AutoModelForCausalLM
+    kwargs: dict[str, Any] = {"dtype": torch_dtype, **from_pretrained_kwargs}
+    if device_map is not None:
+        kwargs["device_map"] = device_map
+    hf_model = auto.from_pretrained(source, **kwargs)
+    if device_map is None:
+        hf_model = hf_model.to(dev)
+    tok = tokenizer if tokenizer is not None else AutoTokenizer.from_pretrained(source)
+    return Model(hf_model, tok, name=name)

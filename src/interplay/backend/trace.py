@@ -1,0 +1,129 @@
+"""Trace: what one forward pass produced (tokens, logits, and the captured activations)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from interplay.backend.names import NameLike, resolve, split_name
+from interplay.errors import HookNameError, InterplayError
+
+if TYPE_CHECKING:
+    from interplay.backend.model import Model
+    from interplay.widgets.token_heatmap import TokenHeatmap
+
+
+@dataclass
+class Trace:
+    """The result of :meth:`Model.run`.
+
+    ``trace["resid_post", 3]`` / ``trace["blocks.3.hook_resid_post"]`` give an activation with its batch
+    axis ([batch, pos, ...]); padded positions (``attention_mask == 0``) hold padding's activations.
+    ``tokens`` is a list of strings for one prompt, a list of lists for a batch (unpadded).
+    """
+
+    model: Model
+    prompts: list[str]
+    token_ids: torch.Tensor
+    attention_mask: torch.Tensor
+    lengths: list[int]
+    logits: torch.Tensor | None
+    activations: dict[str, torch.Tensor] = field(default_factory=dict)
+    batched: bool = False
+    str_tokens: list[list[str]] = field(default_factory=list)
+
+    @property
+    def tokens(self) -> list[str] | list[list[str]]:
+        return self.str_tokens if self.batched else self.str_tokens[0]
+
+    def __getitem__(self, key: NameLike) -> torch.Tensor:
+        names = self._resolve(key)
+        if len(names) != 1:
+            raise HookNameError(
+                f"{key!r} names {len(names)} activations (one per layer); ask for one, e.g. ({key!r}, 0), "
+                "or use trace.stack(name)"
+            )
+        return self.activations[names[0]]
+
+    def _resolve(self, key: NameLike) -> list[str]:
+        names = resolve(key, self.model.cfg.n_layers, self.model.layout.names)
+        missing = [n for n in names if n not in self.activations]
+        if missing:
+            have = ", ".join(self.activations) or "nothing"
+            raise HookNameError(
+                f"{missing[0]!r} was not captured in this run (captured: {have}); "
+                f"pass capture=[{key!r}] to model.run"
+            )
+        return names
+
+    def stack(self, key: str) -> torch.Tensor:
+        """Every layer's activation for a short block name, stacked: [layer, batch, pos, ...]."""
+        return torch.stack([self.activations[n] for n in self._resolve(key)])
+
+    def keys(self) -> list[str]:
+        return list(self.activations)
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            return all(n in self.activations for n in resolve(key, self.model.cfg.n_layers, self.model.layout.names))  # type: ignore[arg-type]
+        except InterplayError:
+            return False
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.activations)
+
+    def __len__(self) -> int:
+        return len(self.activations)
+
+    def __repr__(self) -> str:
+        return (
+            f"Trace(prompts={len(self.prompts)}, positions={self.token_ids.shape[1]}, "
+            f"captured={len(self.activations)} activations)"
+        )
+
+    def heatmap(self, key: str = "resid_post", *, batch: int = 0, reduce: str = "norm", **kwargs: Any) -> TokenHeatmap:
+        """A :class:`~interplay.TokenHeatmap` of one activation per layer and token.
+
+        ``key`` is a short block name (one row per layer: e.g. ``"resid_post"``) or one full name
+        (one row). Vectors are reduced over their last axis by ``reduce``: ``"norm"`` (L2), ``"mean"``,
+        ``"max"``; a per-head activation (z, result) is reduced over its last axis too, one row per
+        layer and head.
+        """
+        from interplay.widgets.token_heatmap import TokenHeatmap
+
+        if not 0 <= batch < len(self.prompts):
+            raise InterplayError(f"batch={batch} is out of range: this trace has {len(self.prompts)} prompts")
+        names = self._resolve(key)
+        rows: list[torch.Tensor] = []
+        labels: list[str] = []
+        n = self.lengths[batch]
+        for name in names:
+            act = self.activations[name][batch, :n].float()
+            if act.ndim == 1:
+                raise InterplayError(f"{name!r} has no vector per token to reduce")
+            if split_name(name)[1] == "attn.hook_pattern":
+                raise InterplayError("attention patterns are [head, query, key]: use interplay.AttentionView")
+            red = _reduce(act, reduce)  # [pos] or [pos, head]
+            layer, suffix = split_name(name)
+            where = f"L{layer}" if layer is not None else suffix
+            if red.ndim == 2:
+                rows.extend(red.T)
+                labels.extend(f"{where}.H{h}" for h in range(red.shape[1]))
+            else:
+                rows.append(red)
+                labels.append(where)
+        values = torch.stack(rows).cpu().numpy()
+        kwargs.setdefault("title", f"{reduce} of {key}")
+        kwargs.setdefault("value_label", f"{reduce}({key})")
+        return TokenHeatmap(self.str_tokens[batch], values, labels=labels, **kwargs)
+
+
+def _reduce(act: torch.Tensor, how: str) -> torch.Tensor:
+    reducers = {"norm": torch.linalg.vector_norm, "mean": torch.mean, "max": torch.amax}
+    if how in reducers:
+        out: torch.Tensor = reducers[how](act, dim=-1)
+        return out
+    raise InterplayError(f"reduce={how!r} is not one of 'norm', 'mean', 'max'")

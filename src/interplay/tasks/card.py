@@ -1,0 +1,126 @@
+"""Render the demo model's MODEL_CARD.md from its card.json (so the two cannot disagree)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from interplay.tasks import vocab
+
+SUMMARY_LABELS = {
+    "ioi_accuracy": "IOI accuracy (held-out names and templates)",
+    "ioi_logit_diff": "IOI mean logit difference IO - S (held-out)",
+    "max_induction_score": "best induction score of any head",
+    "max_previous_token_score": "best previous-token score of any head",
+    "in_context_loss_drop": "in-context loss drop, first half - repeated half (nats)",
+    "facts_accuracy": "fact recall accuracy (held-out phrasings)",
+}
+
+
+def _f(x: float, digits: int = 3) -> str:
+    return f"{x:.{digits}f}"
+
+
+def render_model_card(card: dict[str, Any]) -> str:
+    cfg, train = card["config"], card.get("training", {})
+    lines = [
+        "# interplay demo model",
+        "",
+        "A small GPT-2 (`GPT2LMHeadModel`, tied embeddings) trained from scratch by",
+        "`scripts/train_demo_model.py` on a mixture of interpretability tasks, so that workshops have",
+        "real circuits to find offline: indirect object identification (IOI), induction, factual recall",
+        "over an invented world, and bracket matching. Load it with `interplay.load()` or",
+        "`AutoModelForCausalLM.from_pretrained` / `AutoTokenizer.from_pretrained` on this directory.",
+        "Every number below was measured by `scripts/evaluate_demo_model.py`",
+        "(`interplay.tasks.evaluation`), and `tests/demo` recomputes each one from the weights.",
+        "",
+        "## Model",
+        "",
+        "| layers | heads | d_model | positions | vocab | parameters | weights |",
+        "|---|---|---|---|---|---|---|",
+        f"| {cfg['n_layer']} | {cfg['n_head']} | {cfg['n_embd']} | {cfg['n_positions']} | {cfg['vocab_size']} "
+        f"| {cfg['parameters']:,} | {card['files']['model.safetensors'] / 1e6:.2f} MB |",
+        "",
+        "Tokenizer: byte-level BPE trained on the generated corpus; every task word is a single token",
+        'with a leading space (" Mary"); the post-processor prepends `<|bos|>`; padding is `<|pad|>`.',
+        "",
+        "## Training",
+        "",
+        f"{train.get('steps', '?')} steps of batch {train.get('batch_size', '?')} "
+        f"({train.get('tokens', 0):,} tokens), AdamW, peak learning rate {train.get('lr', '?')}, seed "
+        f"{train.get('seed', '?')}, on {train.get('threads', '?')} CPU threads: "
+        f"**{train.get('wall_time_s', 0) / 60:.1f} minutes** wall time. Final training loss "
+        f"{_f(train.get('final_loss', float('nan')))}.",
+        "",
+        "Mixture (share of training rows): "
+        + ", ".join(f"{k} {v:.0%}" for k, v in train.get("mixture", {}).items())
+        + ".",
+        "",
+        "## Acceptance thresholds",
+        "",
+        "| metric | value | required | pass |",
+        "|---|---|---|---|",
+    ]
+    for key, label in SUMMARY_LABELS.items():
+        ok = "yes" if card["passed"][key] else "**NO**"
+        lines.append(f"| {label} | {_f(card['summary'][key])} | ≥ {card['thresholds'][key]} | {ok} |")
+    lines += [
+        "",
+        "## Tasks (held-out evaluation sets)",
+        "",
+        "Accuracy: the answer token is the top-1 prediction at the prompt's last token. Logit diff: mean",
+        "logit(answer) - logit(wrong) (`TaskDataset.metric`).",
+        "",
+        "| task | split | prompts | accuracy | mean logit diff |",
+        "|---|---|---|---|---|",
+    ]
+    for name, s in card["tasks"].items():
+        split = "train (for contrast)" if "train" in name else "test (held out)"
+        lines.append(f"| {name} | {split} | {s['n']} | {_f(s['accuracy'])} | {_f(s['logit_diff'])} |")
+    icl = card["in_context_loss"]
+    lines += [
+        "",
+        f"In-context loss on repeated random words ({card['tasks']['induction (random)']['n']} sequences, "
+        f"BOS + 20 words + the same 20): first half {_f(icl['first_half'])} nats, repeated half "
+        f"{_f(icl['second_half'])} nats (drop {_f(icl['drop'])}).",
+        "",
+        "What held out means: IOI uses names (" + ", ".join(vocab.NAMES_TEST[:5]) + ", ...) and templates",
+        "never used in an IOI sentence in training (the names do occur in filler sentences and facts, so",
+        "their embeddings are trained). Every fact of the invented world is trained through training",
+        "phrasings; the test asks for the same facts through phrasings never seen in training (e.g.",
+        '"' + vocab.FACT_TEMPLATES_TEST["capital"][2] + '"). Induction and bracket sequences are split',
+        "by a hash of their content.",
+        "",
+        "## Heads",
+        "",
+        "Scores are mean attention on repeated random words (`interplay.methods.head_scores`):",
+        "previous-token (to the token before), induction (to the token after the earlier copy of the",
+        "current token; Olsson et al. 2022), duplicate-token (to the earlier copy itself). IOI ablation:",
+        "change in the IOI logit difference when the head's output is replaced by its mean over the IOI",
+        f"set (baseline {_f(card['ioi_ablation']['baseline_logit_diff'])}; negative: the head helps).",
+        "",
+        "| head | previous-token | induction | duplicate-token | IOI ablation |",
+        "|---|---|---|---|---|",
+    ]
+    hs, effects = card["head_scores"], card["ioi_ablation"]["effects"]
+    for layer in range(cfg["n_layer"]):
+        for head in range(cfg["n_head"]):
+            lines.append(
+                f"| L{layer}H{head} | {_f(hs['previous_token'][layer][head])} | {_f(hs['induction'][layer][head])} "
+                f"| {_f(hs['duplicate_token'][layer][head])} | {_f(effects[layer][head])} |"
+            )
+    important = card["ioi_ablation"]["important"]
+    lines += [
+        "",
+        "Heads that matter for IOI (mean ablation moves the logit difference by at least 5% of the",
+        "baseline), most harmful to remove first: "
+        + (", ".join(f"L{h['layer']}H{h['head']} ({_f(h['effect'], 2)})" for h in important) or "none")
+        + ".",
+        "",
+        "## Files",
+        "",
+        "| file | bytes |",
+        "|---|---|",
+        *(f"| {name} | {size:,} |" for name, size in sorted(card["files"].items())),
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,117 @@
+"""The demo model's training mixture and tokenizer corpus (plain text, no torch).
+
+Only training splits go in: IOI with training names and templates, facts through training
+phrasings, induction and bracket sequences from the training hash bucket. Held-out names, the
+words of held-out templates and phrasings are all present in other contexts (filler sentences,
+facts about people, random sequences), so every token a test prompt uses has a trained embedding.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from interplay.tasks import vocab
+from interplay.tasks.brackets import PREFIX, closing_sequence, random_prompt, render
+from interplay.tasks.facts import templates_for as fact_templates
+from interplay.tasks.filler import filler_text
+from interplay.tasks.induction import random_first_half
+from interplay.tasks.ioi import ioi_examples
+
+# Share of training rows per task.
+MIXTURE: dict[str, float] = {
+    "ioi": 0.30,
+    "induction": 0.20,
+    "repeat_sentence": 0.05,
+    "facts": 0.25,
+    "filler": 0.10,
+    "brackets": 0.10,
+}
+
+
+def _ioi_rows(n: int, seed: int) -> list[str]:
+    return [c + a + "." for c, _, a, _, _ in ioi_examples(n, seed=seed, split="train")]
+
+
+def _fact_rows(n: int, rng: random.Random) -> list[str]:
+    statements = [
+        template.format(X=subject) + " " + obj + "."
+        for rel in vocab.RELATIONS
+        for template in fact_templates(rel, "train")
+        for subject, obj in vocab.FACTS[rel].items()
+    ]
+    rows = []
+    while len(rows) < n:
+        rng.shuffle(statements)
+        rows.extend(statements)
+    rows = rows[:n]
+    # Some statements follow a filler sentence, so recall does not depend on being at the start.
+    return [filler_text(rng) + " " + r if rng.random() < 0.3 else r for r in rows]
+
+
+def _induction_rows(n: int, rng: random.Random, max_len: int) -> list[str]:
+    words = vocab.all_words()
+    rows = []
+    for _ in range(n):
+        first = random_first_half(rng, words, rng.randint(4, max_len), "train")
+        rows.append(" ".join(first + first))
+    return rows
+
+
+def _bracket_rows(n: int, rng: random.Random) -> list[str]:
+    rows: list[str] = []
+    while len(rows) < n:
+        full = random_prompt(rng)
+        full += closing_sequence(full)
+        depth, leaks = 0, False
+        for i, b in enumerate(full):
+            depth += 1 if b in vocab.BRACKET_PAIRS else -1
+            if depth > 0 and i >= 2 and vocab.hash_split(render(full[: i + 1])) == "test":
+                leaks = True
+                break
+        if not leaks:
+            rows.append(render(full))
+    return rows
+
+
+def training_rows(n: int, seed: int = 0, max_induction_len: int = 30) -> list[tuple[str, str]]:
+    """``n`` (task, text) training rows in a seeded order, shares following ``MIXTURE``."""
+    rng = random.Random(f"corpus/{seed}")
+    counts = {task: round(share * n) for task, share in MIXTURE.items()}
+    counts["ioi"] += n - sum(counts.values())
+    texts: dict[str, list[str]] = {
+        "ioi": _ioi_rows(counts["ioi"], seed) if counts["ioi"] else [],
+        "facts": _fact_rows(counts["facts"], rng),
+        "induction": _induction_rows(counts["induction"], rng, max_induction_len),
+        "filler": [filler_text(rng, rng.randint(1, 3)) for _ in range(counts["filler"])],
+        "brackets": _bracket_rows(counts["brackets"], rng),
+    }
+    repeats = []
+    for _ in range(counts["repeat_sentence"]):
+        s = filler_text(rng)
+        repeats.append(s + " " + s)
+    texts["repeat_sentence"] = repeats
+    rows = [(task, text) for task, items in texts.items() for text in items]
+    rng.shuffle(rows)
+    return rows
+
+
+def tokenizer_corpus(seed: int = 0, n_rows: int = 20000) -> list[str]:
+    """Lines to train the tokenizer on: training rows plus every word any task prompt uses."""
+    lines = [text for _, text in training_rows(n_rows, seed)]
+    words: set[str] = set(vocab.all_words())
+    templates = [
+        *vocab.IOI_TEMPLATES_TRAIN,
+        *vocab.IOI_TEMPLATES_TEST,
+        *vocab.FILLER_TEMPLATES,
+        *(t for ts in vocab.FACT_TEMPLATES_TRAIN.values() for t in ts),
+        *(t for ts in vocab.FACT_TEMPLATES_TEST.values() for t in ts),
+        PREFIX,
+    ]
+    for t in templates:
+        words.update(re.findall(r"[A-Za-z]+", re.sub(r"\{[A-Z]+\}", " ", t)))
+    ordered = sorted(words)
+    for _ in range(30):
+        lines.append(" ".join(ordered))
+    lines.append(" ".join(list(vocab.BRACKET_PAIRS) + list(vocab.BRACKET_PAIRS.values())))
+    return lines
