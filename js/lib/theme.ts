@@ -35,6 +35,8 @@ export const CSS = `
 }
 .interplay-root:focus-visible { box-shadow: 0 0 0 2px var(--interplay-focus); }
 .interplay-root *, .interplay-root *::before, .interplay-root *::after { box-sizing: border-box; }
+.interplay-root canvas { box-sizing: content-box; }
+.interplay-root [hidden] { display: none !important; }
 .interplay-title { font-weight: 600; margin: 0 0 4px; }
 .interplay-error {
   color: var(--interplay-error);
@@ -73,7 +75,6 @@ export const CSS = `
 .interplay-legend-bar { display: block; border: 1px solid var(--interplay-border); }
 .interplay-legend-ticks { display: flex; justify-content: space-between; gap: 6px; font-variant-numeric: tabular-nums; }
 .interplay-legend-nan { display: inline-flex; align-items: center; gap: 4px; }
-.interplay-legend-nan[hidden] { display: none; }
 .interplay-legend-nan-swatch { border: 1px solid var(--interplay-border); }
 .interplay-toolbar { display: inline-flex; gap: 2px; margin-left: auto; }
 .interplay-button {
@@ -106,7 +107,6 @@ export const CSS = `
   overflow: hidden;
   text-overflow: ellipsis;
 }
-.interplay-tooltip[hidden] { display: none; }
 .interplay-tooltip-line:first-child { font-family: var(--interplay-code-font); font-weight: 600; }
 .interplay-sr-only {
   position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0;

@@ -10,6 +10,7 @@
  */
 
 import { cellRect, get2d, hitTest, MatrixImage, outlineCell, sizeCanvas, type Cell, type GridGeometry } from "../lib/canvas";
+import { FrameScheduler } from "../lib/frame";
 import { columnWidthFor, drawCellLabels, drawColumnLabels, MAX_CELL_WIDTH, measureAll } from "../lib/labels";
 import { moveCursor, scrollToShow } from "../lib/nav";
 import { ensureStyles, readTheme } from "../lib/theme";
@@ -43,13 +44,13 @@ export class TokenHeatmapView {
   private cursor: Cell = { row: 0, col: 0 };
   private focused = false;
   private keyboardTip = false;
-  private frame: number | null = null;
   private lastWidth = -1;
   private readonly labelCache = new Map<string, string>();
   private readonly options: TokenHeatmapOptions;
   private readonly dom: TokenHeatmapDom;
   private readonly tooltip: Tooltip;
   private readonly resizeObserver: ResizeObserver | null = null;
+  private readonly frames: FrameScheduler;
 
   constructor(el: HTMLElement, initial: Partial<TokenHeatmapState> = {}, options: TokenHeatmapOptions = {}) {
     const doc = el.ownerDocument;
@@ -63,6 +64,7 @@ export class TokenHeatmapView {
     });
     const { root, canvas, header, scroller } = this.dom;
     this.root = root;
+    this.frames = new FrameScheduler(doc.defaultView, () => this.draw());
     this.tooltip = new Tooltip(root, canvas);
     header.addEventListener("pointerleave", () => this.tooltip.hide());
     canvas.addEventListener("pointermove", this.onPointerMove);
@@ -109,14 +111,16 @@ export class TokenHeatmapView {
     }
     if (this.data) {
       this.dom.legend.update(this.data.scale, this.state.value_label, (this.image?.nanCount ?? 0) > 0);
+      const { rows, cols } = this.data;
       const sel = validSelection(this.state.selected, this.data);
       if (changed("selected") && sel) this.cursor = { row: sel.row, col: sel.pos };
+      this.cursor = { row: Math.min(this.cursor.row, rows - 1), col: Math.min(this.cursor.col, cols - 1) };
     }
-    this.scheduleDraw();
+    this.frames.request();
   }
 
   destroy(): void {
-    this.cancelFrame();
+    this.frames.cancel();
     this.resizeObserver?.disconnect();
     this.tooltip.destroy();
     this.root.remove();
@@ -126,7 +130,7 @@ export class TokenHeatmapView {
 
   /** Draw the visible window now (normally scheduled on the next animation frame). */
   draw(): void {
-    this.cancelFrame();
+    this.frames.cancel();
     const d = this.data;
     if (!d || !this.image) return;
     const theme = readTheme(this.root);
@@ -154,7 +158,8 @@ export class TokenHeatmapView {
       drawCellLabels(ctx, d.display, (c) => d.scale.rgba(d.values[c]), g, width, { font, color: theme.fg }, this.labelCache);
     }
     if (sel) outlineCell(ctx, cellRect({ row: sel.row, col: sel.pos }, g), "selected");
-    if (this.focused) outlineCell(ctx, cellRect(this.cursor, g), "cursor", theme.focus);
+    const onSelection = sel !== null && sel.row === this.cursor.row && sel.pos === this.cursor.col;
+    if (this.focused && !onSelection) outlineCell(ctx, cellRect(this.cursor, g), "cursor", theme.focus);
   }
 
   /** Row heights, column width, track size and the row-label gutter, after a data change. */
@@ -214,20 +219,6 @@ export class TokenHeatmapView {
     this.setCellWidth(this.cellWidth * factor, anchorX);
   }
 
-  private scheduleDraw(): void {
-    if (this.frame !== null) return;
-    const win = this.root.ownerDocument.defaultView;
-    this.frame = win?.requestAnimationFrame ? win.requestAnimationFrame(() => this.draw()) : (setTimeout(() => this.draw(), 16) as unknown as number);
-  }
-
-  private cancelFrame(): void {
-    if (this.frame === null) return;
-    const win = this.root.ownerDocument.defaultView;
-    if (win?.cancelAnimationFrame) win.cancelAnimationFrame(this.frame);
-    clearTimeout(this.frame);
-    this.frame = null;
-  }
-
   private select(cell: Cell | null): void {
     const sel = cell && { row: cell.row, pos: cell.col };
     if (cell) this.cursor = cell;
@@ -262,7 +253,7 @@ export class TokenHeatmapView {
 
   private onScroll = (): void => {
     if (!this.keyboardTip) this.tooltip.hide();
-    this.scheduleDraw();
+    this.frames.request();
   };
 
   private onWheel = (e: WheelEvent): void => {
@@ -293,6 +284,7 @@ export class TokenHeatmapView {
       return;
     }
     e.preventDefault();
+    e.stopPropagation(); // keep handled keys from notebook shortcuts that listen while bubbling
   };
 
   /** Scroll the cursor into view, describe it to screen readers and show its tooltip. */
@@ -314,13 +306,13 @@ export class TokenHeatmapView {
 
   private onFocus = (): void => {
     this.focused = true;
-    this.scheduleDraw();
+    this.frames.request();
   };
 
   private onBlur = (): void => {
     this.focused = false;
     this.tooltip.hide();
-    this.scheduleDraw();
+    this.frames.request();
   };
 
   private onResize(): void {

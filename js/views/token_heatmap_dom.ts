@@ -58,6 +58,9 @@ export function buildDom(doc: Document, actions: ToolbarActions): TokenHeatmapDo
   root.tabIndex = 0;
   root.setAttribute("role", "application");
   root.setAttribute("aria-roledescription", "token heatmap");
+  // JupyterLab (Lumino) matches shortcuts on keydown in the capture phase: without this, arrows and
+  // Enter would move or edit notebook cells instead of reaching the view while it has focus.
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
   const dom: TokenHeatmapDom = {
     root,
     title: div(doc, "interplay-title"),

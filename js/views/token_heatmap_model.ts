@@ -103,5 +103,6 @@ export function cellHeightFor(rows: number): number {
   if (rows === 1) return 28;
   if (rows <= 8) return 24;
   if (rows <= 24) return 18;
-  return 14;
+  if (rows <= 40) return 14;
+  return 12;
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -168,21 +169,22 @@ KERNEL_STATUS = "() => { const w = window.jupyterapp.shell.currentWidget; " \
 
 def open_and_run(page: Any, lab: Lab, name: str, timeout: float = 120) -> None:
     """Open a notebook in JupyterLab, wait for its kernel, and Run All Cells through the menu."""
-    page.goto(f"{lab.url}/lab/tree/{name}")
+    page.goto(f"{lab.url}/lab/tree/{name}?reset")  # ?reset: no tabs restored from an earlier test
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
     page.wait_for_function(f"({KERNEL_STATUS})() === 'idle'", timeout=60_000)
-    page.click("text=Run", timeout=10_000)  # the menu bar's Run menu
-    page.click("text=Run All Cells", timeout=10_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click(timeout=10_000)
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click(timeout=10_000)
     wait_idle(page, timeout)
 
 
 def wait_idle(page: Any, timeout: float = 120) -> None:
-    """Wait until no cell shows [*] and the kernel is idle."""
+    """Wait until every code cell of the open notebook has run ([n]) and the kernel is idle."""
     page.wait_for_timeout(300)
     page.wait_for_function(
         f"""() => {{
-            const prompts = [...document.querySelectorAll('.jp-InputArea-prompt')].map(p => p.textContent);
-            return ({KERNEL_STATUS})() === 'idle' && prompts.length > 0 && prompts.every(t => !t.includes('*'));
+            const nb = window.jupyterapp.shell.currentWidget.node;
+            const prompts = [...nb.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].map(p => p.textContent);
+            return ({KERNEL_STATUS})() === 'idle' && prompts.length > 0 && prompts.every(t => /\\[\\d+\\]/.test(t));
         }}""",
         timeout=timeout * 1000,
     )

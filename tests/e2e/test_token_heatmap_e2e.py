@@ -24,19 +24,20 @@ XSS = "<img src=x onerror=alert(1)>"
 CANVAS = ".interplay-token-heatmap canvas.interplay-heatmap-canvas"
 
 
-def _sweep_tooltips(page: Any, selector: str, y_frac: float = 0.5, step: int = 6) -> list[str]:
+def _sweep(page: Any, selector: str, y_frac: float = 0.5, step: int = 6) -> list[tuple[float, float, str]]:
+    """Move the pointer across the canvas; (x, y, tooltip text) wherever a tooltip shows."""
     box = page.locator(selector).first.bounding_box()
     assert box is not None, "the heatmap canvas is not on the page"
-    texts = []
+    seen = []
     y = box["y"] + box["height"] * y_frac
     x = box["x"] + 2
     while x < box["x"] + box["width"] - 1:
         page.mouse.move(x, y)
         tip = page.locator(".interplay-tooltip").first
         if tip.is_visible():
-            texts.append(tip.text_content() or "")
+            seen.append((x, y, tip.text_content() or ""))
         x += step
-    return texts
+    return seen
 
 
 def test_heatmap_renders_hovers_clicks_and_updates(page: Any, lab: Lab) -> None:
@@ -58,7 +59,8 @@ def test_heatmap_renders_hovers_clicks_and_updates(page: Any, lab: Lab) -> None:
     assert canvas_colours(page, CANVAS) >= 8, "the heatmap canvas is blank"
     assert page.locator(".interplay-token-heatmap .interplay-legend").count() == 1
     # the XSS token shows literally in the tooltip, and nothing ran or was parsed as HTML
-    tips = _sweep_tooltips(page, CANVAS, y_frac=0.75)
+    seen = _sweep(page, CANVAS, y_frac=0.75)
+    tips = [t for _, _, t in seen]
     assert any(XSS in t for t in tips), tips[:10]
     assert any("pos 4" in t for t in tips)
     assert any("↵" in t for t in tips), "the newline token is not shown visibly"
@@ -67,14 +69,11 @@ def test_heatmap_renders_hovers_clicks_and_updates(page: Any, lab: Lab) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator(".interplay-token-heatmap").first.screenshot(path=str(ARTIFACTS / "token_heatmap.png"))
     # click a cell: the selection reaches Python, matching what the tooltip said
-    box = page.locator(CANVAS).first.bounding_box()
-    x, y = box["x"] + box["width"] * 0.97, box["y"] + box["height"] * 0.75
-    page.mouse.move(x, y)
-    tip = page.locator(".interplay-tooltip").first.text_content() or ""
+    x, y, tip = next(p for p in seen if "pos 6" in p[2])
     page.mouse.click(x, y)
     selected = json.loads(wait_for_file(sel_file))
-    assert selected["row"] == 1
-    assert f"pos {selected['pos']}" in tip
+    assert selected == {"row": 1, "pos": 6}
+    assert "rising" in tip
     # keyboard: focus, Home, Right, Enter selects position 1
     sel_file.unlink()
     page.locator(".interplay-token-heatmap").first.focus()
