@@ -26,6 +26,11 @@ _LAZY = {
     "register_adapter": "interplay.backend.adapters",
     "supported_model_types": "interplay.backend.adapters",
     "TokenHeatmap": "interplay.widgets.token_heatmap",
+    "AttentionView": "interplay.widgets.attention",
+    "LogitLensView": "interplay.widgets.logit_lens",
+    "DLAView": "interplay.widgets.dla",
+    "logit_lens": "interplay.methods.logit_lens",
+    "direct_logit_attribution": "interplay.methods.dla",
     "tasks": "interplay.tasks",
 }
 
@@ -34,6 +39,11 @@ if TYPE_CHECKING:
     from interplay.backend.adapters import Adapter, register_adapter, supported_model_types
     from interplay.backend.model import Model, load
     from interplay.backend.trace import Trace
+    from interplay.methods.dla import direct_logit_attribution
+    from interplay.methods.logit_lens import logit_lens
+    from interplay.widgets.attention import AttentionView
+    from interplay.widgets.dla import DLAView
+    from interplay.widgets.logit_lens import LogitLensView
     from interplay.widgets.token_heatmap import TokenHeatmap
 
 
@@ -54,6 +64,11 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Adapter",
+    "AttentionView",
+    "DLAView",
+    "LogitLensView",
+    "direct_logit_attribution",
+    "logit_lens",
     "HookNameError",
     "InterplayError",
     "Model",

@@ -125,6 +125,13 @@ class Model:
         )
 
 
+    def attention(self, prompts: str | Sequence[str], **kwargs: Any) -> Any:
+        """An :class:`~interplay.AttentionView` of ``prompts`` (patterns recomputed per layer on demand)."""
+        from interplay.widgets.attention import AttentionView
+
+        return AttentionView.from_trace(self.run(prompts), **kwargs)
+
+
 def _as_list(prompts: str | Sequence[str]) -> list[str]:
     if isinstance(prompts, str):
         return [prompts]

@@ -1,0 +1,66 @@
+"""LogitLensView and DLAView at the Python level: payloads, typed targets, the ln toggle, links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import interplay
+from interplay.widgets._serialize import decode_array
+
+PROMPT = "When Mary and John went to the store, John gave a drink to"
+
+
+def test_logit_lens_view_state(gpt2: Any) -> None:
+    lens = interplay.logit_lens(gpt2, PROMPT, k=3)
+    view = lens.show()
+    n_rows, n = len(lens.layer_labels), len(lens.tokens)
+    assert view.layer_labels == lens.layer_labels[::-1]  # last layer on top
+    ids = decode_array(view.top_ids)
+    assert ids.shape == (n_rows, n, 3) and ids.dtype == np.int32
+    top = lens.top_tokens
+    assert [view.token_table[i] for i in ids[0, 4]] == top[-1][4]  # row 0 is the last layer
+    np.testing.assert_allclose(decode_array(view.color), lens.top_probs[::-1, :, 0])
+    assert view.scale["cmap"] == "viridis" and view.target_error == ""
+
+
+def test_typed_target_arrives_or_is_refused(gpt2: Any) -> None:
+    view = interplay.logit_lens(gpt2, PROMPT).show()
+    view.target = " Mary"
+    assert view.target_error == "" and view.mode == "target_prob"
+    probs, ranks = view.result.target(" Mary")
+    np.testing.assert_allclose(decode_array(view.target_probs), probs[::-1])
+    np.testing.assert_array_equal(decode_array(view.target_ranks), ranks[::-1])
+    np.testing.assert_allclose(decode_array(view.color), probs[::-1])
+    view.mode = "target_rank"
+    assert view.scale["cmap"] == "cividis_r"
+    view.target = "Mary and John"
+    assert "not a single token" in view.target_error
+    view.mode = "kl"
+    np.testing.assert_allclose(decode_array(view.color), view.result.kl[::-1])
+    assert not view.computing
+
+
+def test_apply_ln_toggle_recomputes(gpt2: Any) -> None:
+    view = interplay.logit_lens(gpt2, PROMPT).show(target=" Mary")
+    before = decode_array(view.top_probs)
+    view.apply_ln = False
+    assert not view.result.apply_ln and "no final norm" in view.notes[0]
+    assert not np.allclose(decode_array(view.top_probs), before)
+    assert view.target_error == "" and view.target_probs  # the target was recomputed too
+
+
+def test_dla_view_and_its_link_to_attention(gpt2: Any) -> None:
+    import ipywidgets
+
+    res = interplay.direct_logit_attribution(gpt2, " Mary", " John", prompt=PROMPT)
+    box = res.show()
+    assert isinstance(box, ipywidgets.VBox)
+    dla, attn = box.children
+    np.testing.assert_allclose(decode_array(dla.heads), res.heads)
+    assert dla.component_labels == res.component_labels and dla.target_label == res.target_label
+    assert dla.heads["vmin"] == -dla.heads["vmax"]
+    alone = res.show(attention=False)
+    assert isinstance(alone, interplay.DLAView)
+    assert attn.tokens == res.tokens
