@@ -21,6 +21,11 @@ CORPUS = [
 
 @pytest.fixture(scope="session")
 def tokenizer() -> Any:
+    return build_tokenizer()
+
+
+def build_tokenizer() -> Any:
+    """A byte-level BPE tokenizer trained here in a second (GPT-2 style: leading-space tokens)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 

@@ -154,6 +154,30 @@ export class MatrixImage {
     }
   }
 
+  /**
+   * Draw the block of cells [row, row + rows) × [col, col + cols), scaled into `dest` (CSS px),
+   * NaN cells hatched. The caller sets clipping and `imageSmoothingEnabled`.
+   */
+  drawBlock(ctx: CanvasRenderingContext2D, block: { row: number; col: number; rows: number; cols: number }, dest: Rect): void {
+    if (block.rows <= 0 || block.cols <= 0 || dest.w <= 0 || dest.h <= 0) return;
+    const sx = dest.w / block.cols;
+    const sy = dest.h / block.rows;
+    if (this.nanCount > 0) {
+      ctx.fillStyle = hatchPattern(ctx) ?? NAN_HATCH.ground;
+      ctx.fillRect(dest.x, dest.y, dest.w, dest.h);
+    }
+    for (const t of this.tiles) {
+      const c0 = Math.max(block.col, t.col);
+      const c1 = Math.min(block.col + block.cols, t.col + t.cols);
+      const r0 = Math.max(block.row, t.row);
+      const r1 = Math.min(block.row + block.rows, t.row + t.rows);
+      if (c1 <= c0 || r1 <= r0) continue;
+      const x = dest.x + (c0 - block.col) * sx;
+      const y = dest.y + (r0 - block.row) * sy;
+      ctx.drawImage(t.canvas, c0 - t.col, r0 - t.row, c1 - c0, r1 - r0, x, y, (c1 - c0) * sx, (r1 - r0) * sy);
+    }
+  }
+
   /** Draw the cells visible in a (width × height) CSS-pixel viewport of `ctx`, NaN cells hatched. */
   draw(ctx: CanvasRenderingContext2D, g: GridGeometry, width: number, height: number): void {
     const gutter = g.gutter ?? 0;

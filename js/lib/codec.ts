@@ -177,3 +177,11 @@ export function decodeArray(payload: WirePayload | null | undefined): DecodedArr
 
   return { dtype, shape, dims: dims.slice(), vmin, vmax, encoding, data, size, index, get, values };
 }
+
+/** A trait that may hold a payload or nothing (`{}` or null, e.g. no target yet). */
+export type OptionalPayload = WirePayload | Record<string, never> | null;
+
+/** True when `x` is a payload object (has a dtype), false for `{}`, null and anything else. */
+export function isPayload(x: unknown): x is WirePayload {
+  return x !== null && typeof x === "object" && "dtype" in x;
+}

@@ -134,3 +134,50 @@ export function drawCellLabels(
   }
   ctx.restore();
 }
+
+/** Below this row height, row labels give way to position ticks. */
+export const MIN_LABEL_HEIGHT = 13;
+
+/** Row labels right-aligned in the left gutter beside each visible row, or position ticks when rows are short. */
+export function drawRowLabels(
+  ctx: CanvasRenderingContext2D,
+  labels: readonly string[],
+  g: GridGeometry,
+  height: number,
+  style: LabelStyle,
+  cache?: Map<string, string>,
+): void {
+  const gutter = g.gutter ?? 0;
+  const top = g.top ?? 0;
+  const scroll = g.scrollTop ?? 0;
+  const { start, end } = visibleRange(scroll, height - top, g.cellHeight, g.rows);
+  const yOf = (row: number): number => top + row * g.cellHeight - scroll;
+  ctx.save();
+  ctx.font = style.font;
+  ctx.textBaseline = "middle";
+  ctx.textAlign = "right";
+  const hl = style.highlight;
+  if (hl && hl.col >= start && hl.col < end) {
+    ctx.fillStyle = hl.color;
+    ctx.fillRect(0, yOf(hl.col), gutter, g.cellHeight);
+  }
+  ctx.fillStyle = style.color;
+  if (g.cellHeight >= MIN_LABEL_HEIGHT) {
+    for (let r = start; r < end; r++) {
+      const text = fitText(ctx, labels[r] ?? "", gutter - 6, cache);
+      ctx.fillText(text, gutter - 4, yOf(r) + g.cellHeight / 2);
+    }
+  } else {
+    const step = tickStep(g.cellHeight, 24);
+    ctx.strokeStyle = style.color;
+    for (let r = Math.ceil(start / step) * step; r < end; r += step) {
+      const y = Math.round(yOf(r)) + 0.5;
+      ctx.beginPath();
+      ctx.moveTo(gutter - 4, y);
+      ctx.lineTo(gutter, y);
+      ctx.stroke();
+      ctx.fillText(String(r), gutter - 6, y + 5);
+    }
+  }
+  ctx.restore();
+}

@@ -116,11 +116,19 @@ export const CSS = `
 
 /** Add the stylesheet to the document of `node` unless it is there already. */
 export function ensureStyles(node: Node): void {
+  ensureStyleSheet(node, STYLE_ID, CSS);
+}
+
+/**
+ * Add a view's own stylesheet (`<style id=...>`) once per document. Each view keeps its CSS under
+ * its own id, so a page whose shared sheet came from another widget's bundle still gets it.
+ */
+export function ensureStyleSheet(node: Node, id: string, css: string): void {
   const doc = node.ownerDocument ?? (node as Document);
-  if (doc.getElementById(STYLE_ID)) return;
+  if (doc.getElementById(id)) return;
   const style = doc.createElement("style");
-  style.id = STYLE_ID;
-  style.textContent = CSS;
+  style.id = id;
+  style.textContent = css;
   (doc.head ?? doc.documentElement).appendChild(style);
 }
 

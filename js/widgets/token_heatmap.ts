@@ -4,28 +4,21 @@
  */
 
 import type { RenderProps } from "../lib/types";
+import { bindTraits } from "../lib/widget_glue";
 import { TRAITS, type TokenHeatmapState } from "../views/token_heatmap_model";
 import { TokenHeatmapView } from "../views/token_heatmap";
 
 function render({ model, el }: RenderProps<TokenHeatmapState>): () => void {
-  const initial: Partial<TokenHeatmapState> = {};
-  for (const trait of TRAITS) {
-    const value = model.get(trait);
-    if (value !== undefined) Object.assign(initial, { [trait]: value });
-  }
-  const view = new TokenHeatmapView(el, initial, {
+  const traits = bindTraits(model, TRAITS);
+  const view = new TokenHeatmapView(el, traits.initial, {
     onSelect(selection) {
       model.set("selected", selection);
       model.save_changes();
     },
   });
-  const handlers = TRAITS.map((trait) => {
-    const handler = (): void => view.update({ [trait]: model.get(trait) } as Partial<TokenHeatmapState>);
-    model.on(`change:${trait}`, handler);
-    return [trait, handler] as const;
-  });
+  const stop = traits.listen((changed) => view.update(changed));
   return () => {
-    for (const [trait, handler] of handlers) model.off(`change:${trait}`, handler);
+    stop();
     view.destroy();
   };
 }

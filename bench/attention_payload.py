@@ -1,0 +1,152 @@
+"""Benchmark: what it costs to show attention, ours vs CircuitsVis, in real JupyterLab + Chromium.
+
+For a 12-layer x 12-head GPT-2-shaped model (random weights) at several context lengths, we measure in
+the same JupyterLab session: the bytes that travel over the kernel websocket to display the view (and,
+for ours, to fetch the selected head's pattern), the time from running the display cell to the first
+paint (head grid + selected head's pattern drawn), and the time to switch heads. CircuitsVis's
+``attention_heads`` gets one layer (12 heads) of the same patterns; ours shows all 144 heads.
+
+Run: ``python bench/attention_payload.py [--sizes 128 512 1024 4096] [--cv-sizes 128 512]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, running_lab, write_notebook  # noqa: E402
+
+SETUP = """
+import torch, transformers as tf, interplay, numpy as np
+torch.manual_seed(0)
+N = {n}
+cfg = tf.GPT2Config(n_layer=12, n_head=12, n_embd=96, n_positions=max(N, 1024), vocab_size=1000)
+hf = tf.GPT2LMHeadModel(cfg).eval()
+class Tok:
+    bos_token_id = eos_token_id = pad_token_id = 0
+    def __call__(self, text, add_special_tokens=True): return {{"input_ids": [int(w) for w in text.split()]}}
+    def convert_ids_to_tokens(self, ids): return [f" t{{i}}" for i in ids]
+    def decode(self, ids, **kw): return "".join(f" t{{i}}" for i in ids)
+model = interplay.load(hf, Tok(), device="cpu")
+half = torch.randint(1, 1000, (N // 2,)).tolist()
+prompt = " ".join(str(i) for i in (half + half)[:N])
+"""
+OURS = SETUP + """
+view = model.attention(prompt)
+view.selected = {"layer": 0, "head": 0}
+"""
+CV = SETUP + """
+import circuitsvis as cv
+pattern = model.run(prompt, capture=("pattern", 0))["pattern", 0][0]
+tokens = model.run(prompt).tokens
+"""
+OURS_PAINTED = """() => {
+  const g = document.querySelector('.interplay-attention canvas.interplay-attention-grid');
+  const p = document.querySelector('.interplay-attention canvas.interplay-pattern-canvas');
+  const busy = document.querySelector('.interplay-attention .interplay-busy');
+  const painted = (c) => { if (!c || !c.width) return false; const d = c.getContext('2d')
+    .getImageData(0, 0, c.width, c.height).data; for (let i = 3; i < d.length; i += 64) if (d[i]) return true; return false; };
+  return painted(g) && painted(p) && !(busy && busy.offsetParent !== null);
+}"""
+CV_PAINTED = """() => { const out = window.jupyterapp.shell.currentWidget.node.querySelectorAll('.jp-OutputArea-output');
+  const last = out[out.length - 1]; if (!last) return false;
+  return [...last.querySelectorAll('canvas, svg, td, [style*="background"]')].length > 0; }"""
+
+
+def run_cells(page: Any, lab: Any, name: str, setup: str, display: str, painted: str, timeout_s: float) -> tuple[float, int]:
+    """Run the setup cell, then time the display cell from Run to first paint; bytes received meanwhile."""
+    write_notebook(lab, name, [setup, display])
+    page.goto(f"{lab.url}/lab/tree/{name}?reset")
+    page.wait_for_selector(".jp-Notebook")
+    page.wait_for_function("() => { const w = window.jupyterapp.shell.currentWidget; const k = w && w.sessionContext"
+                           " && w.sessionContext.session && w.sessionContext.session.kernel; return k && k.status === 'idle'; }",
+                           timeout=120_000)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-cell-and-select-next')")
+    page.wait_for_timeout(500)
+    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+                           timeout=600_000)
+    page.evaluate("() => { window.__interplayBytes = 0; }")
+    t0 = time.perf_counter()
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-cell')")
+    try:
+        page.wait_for_function(painted, timeout=timeout_s * 1000, polling="raf")
+        elapsed = time.perf_counter() - t0
+    except Exception:
+        elapsed = float("nan")
+    page.wait_for_timeout(500)
+    return elapsed, int(page.evaluate("() => window.__interplayBytes || 0"))
+
+
+def count_bytes(page: Any) -> None:
+    """Count websocket bytes received by the page (set up before the notebook opens)."""
+    page.add_init_script("""(() => { window.__interplayBytes = 0; const Orig = window.WebSocket;
+      window.WebSocket = function (...args) { const ws = new Orig(...args);
+        ws.addEventListener('message', (e) => { const d = e.data;
+          window.__interplayBytes += typeof d === 'string' ? new TextEncoder().encode(d).length : (d.byteLength || d.size || 0); });
+        return ws; }; window.WebSocket.prototype = Orig.prototype; Object.assign(window.WebSocket, Orig); })();""")
+
+
+def switch_heads_ms(page: Any) -> float:
+    """Median time from pressing a key that selects the next head to the new pattern being drawn."""
+    times = []
+    grid = page.locator(".interplay-attention canvas.interplay-attention-grid").first
+    box = grid.bounding_box()
+    for head in range(1, 6):
+        before = page.evaluate("() => document.querySelector('.interplay-attention canvas.interplay-pattern-canvas').toDataURL()")
+        t0 = time.perf_counter()
+        page.mouse.click(box["x"] + 4 + head * (box["width"] - 8) / 12, box["y"] + 6)
+        page.wait_for_function("(b) => document.querySelector('.interplay-attention canvas.interplay-pattern-canvas')"
+                               ".toDataURL() !== b", arg=before, timeout=30_000, polling="raf")
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="+", default=[128, 512, 1024, 4096])
+    ap.add_argument("--cv-sizes", type=int, nargs="+", default=[128, 512])
+    ap.add_argument("--cv-timeout", type=float, default=90)
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp, running_lab(Path(tmp)) as lab, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        for n in args.sizes:
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            count_bytes(page)
+            ours_s, ours_b = run_cells(page, lab, f"ours{n}.ipynb", OURS.format(n=n), "view", OURS_PAINTED, 120)
+            switch = switch_heads_ms(page) if ours_s == ours_s else float("nan")
+            page.close()
+            cv_s, cv_b = float("nan"), None
+            if n in args.cv_sizes:
+                page = browser.new_page(viewport={"width": 1500, "height": 1100})
+                count_bytes(page)
+                cv_s, cv_b = run_cells(page, lab, f"cv{n}.ipynb", CV.format(n=n),
+                                       "cv.attention.attention_heads(attention=pattern, tokens=tokens)", CV_PAINTED,
+                                       args.cv_timeout)
+                page.close()
+            rows.append((n, ours_b, ours_s, switch, cv_b, cv_s))
+            print(f"  measured {n} tokens", flush=True)
+        browser.close()
+    print("\nAttention view: 12 layers x 12 heads, JupyterLab + headless Chromium (same session)\n")
+    print("| tokens | ours: bytes | CircuitsVis (1 layer): bytes | bytes ratio | ours: first paint | CV: first paint "
+          "| ours: switch head |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for n, ob, os_, sw, cb, cs in rows:
+        ratio = f"1/{cb / ob:.0f}" if cb else "-"
+        cvb = f"{cb / 1e6:.2f} MB" if cb else "not run"
+        cvs = "never (timeout)" if cb and cs != cs else (f"{cs:.2f} s" if cs == cs else "-")
+        print(f"| {n} | {ob / 1e6:.2f} MB | {cvb} | {ratio} | {os_:.2f} s | {cvs} | {sw:.0f} ms |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+/**
+ * What every widget's anywidget glue does: read the view's traits once, forward each
+ * `change:<trait>` to the view, and undo the listeners on cleanup.
+ */
+
+import type { AnyModel } from "./types";
+
+export interface TraitBinding<T extends object> {
+  /** The traits' current values (those the model defines). */
+  initial: Partial<T>;
+  /** Start forwarding `change:<trait>` events to `update`; returns the function that stops it. */
+  listen(update: (changed: Partial<T>) => void): () => void;
+}
+
+export function bindTraits<T extends object>(model: AnyModel<T>, traits: readonly (keyof T & string)[]): TraitBinding<T> {
+  const initial: Partial<T> = {};
+  for (const trait of traits) {
+    const value = model.get(trait);
+    if (value !== undefined) initial[trait] = value;
+  }
+  return {
+    initial,
+    listen(update) {
+      const handlers = traits.map((trait) => {
+        const handler = (): void => update({ [trait]: model.get(trait) } as Partial<T>);
+        model.on(`change:${trait}`, handler);
+        return [trait, handler] as const;
+      });
+      return () => {
+        for (const [trait, handler] of handlers) model.off(`change:${trait}`, handler);
+      };
+    },
+  };
+}
