@@ -26,14 +26,14 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, running_lab, write_noteb
 SETUP = """
 import torch, transformers as tf, interplay, numpy as np
 torch.manual_seed(0)
-N = {n}
+N = __N__
 cfg = tf.GPT2Config(n_layer=12, n_head=12, n_embd=96, n_positions=max(N, 1024), vocab_size=1000)
 hf = tf.GPT2LMHeadModel(cfg).eval()
 class Tok:
     bos_token_id = eos_token_id = pad_token_id = 0
-    def __call__(self, text, add_special_tokens=True): return {{"input_ids": [int(w) for w in text.split()]}}
-    def convert_ids_to_tokens(self, ids): return [f" t{{i}}" for i in ids]
-    def decode(self, ids, **kw): return "".join(f" t{{i}}" for i in ids)
+    def __call__(self, text, add_special_tokens=True): return {"input_ids": [int(w) for w in text.split()]}
+    def convert_ids_to_tokens(self, ids): return [f" t{i}" for i in ids]
+    def decode(self, ids, **kw): return "".join(f" t{i}" for i in ids)
 model = interplay.load(hf, Tok(), device="cpu")
 half = torch.randint(1, 1000, (N // 2,)).tolist()
 prompt = " ".join(str(i) for i in (half + half)[:N])
@@ -94,14 +94,14 @@ def count_bytes(page: Any) -> None:
 
 
 def switch_heads_ms(page: Any) -> float:
-    """Median time from pressing a key that selects the next head to the new pattern being drawn."""
+    """Median time from selecting the next head (arrow + Enter) to its pattern being drawn."""
     times = []
-    grid = page.locator(".interplay-attention canvas.interplay-attention-grid").first
-    box = grid.bounding_box()
-    for head in range(1, 6):
+    page.locator(".interplay-attention").first.focus()
+    for _ in range(5):
         before = page.evaluate("() => document.querySelector('.interplay-attention canvas.interplay-pattern-canvas').toDataURL()")
         t0 = time.perf_counter()
-        page.mouse.click(box["x"] + 4 + head * (box["width"] - 8) / 12, box["y"] + 6)
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("Enter")
         page.wait_for_function("(b) => document.querySelector('.interplay-attention canvas.interplay-pattern-canvas')"
                                ".toDataURL() !== b", arg=before, timeout=30_000, polling="raf")
         times.append((time.perf_counter() - t0) * 1000)
@@ -123,14 +123,14 @@ def main() -> None:
         for n in args.sizes:
             page = browser.new_page(viewport={"width": 1500, "height": 1100})
             count_bytes(page)
-            ours_s, ours_b = run_cells(page, lab, f"ours{n}.ipynb", OURS.format(n=n), "view", OURS_PAINTED, 120)
+            ours_s, ours_b = run_cells(page, lab, f"ours{n}.ipynb", OURS.replace("__N__", str(n)), "view", OURS_PAINTED, 120)
             switch = switch_heads_ms(page) if ours_s == ours_s else float("nan")
             page.close()
             cv_s, cv_b = float("nan"), None
             if n in args.cv_sizes:
                 page = browser.new_page(viewport={"width": 1500, "height": 1100})
                 count_bytes(page)
-                cv_s, cv_b = run_cells(page, lab, f"cv{n}.ipynb", CV.format(n=n),
+                cv_s, cv_b = run_cells(page, lab, f"cv{n}.ipynb", CV.replace("__N__", str(n)),
                                        "cv.attention.attention_heads(attention=pattern, tokens=tokens)", CV_PAINTED,
                                        args.cv_timeout)
                 page.close()

@@ -18,8 +18,8 @@ PROMPT = "When Mary and John went to the store, John gave a drink to"
 @pytest.fixture(scope="module")
 def pair(tokenizer: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
     pytest.importorskip("transformer_lens")
-    from transformers import AutoTokenizer
     from transformer_lens.model_bridge import TransformerBridge
+    from transformers import AutoTokenizer
 
     path: Path = tmp_path_factory.mktemp("gpt2")
     hf = make_hf_model("gpt2", len(tokenizer), seed=3)
