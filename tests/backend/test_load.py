@@ -53,3 +53,23 @@ def test_import_does_not_import_torch() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_device_map_passes_through_to_accelerate(tokenizer: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("accelerate")
+    import transformers
+
+    make_hf_model("llama", len(tokenizer)).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    seen: dict[str, Any] = {}
+    original = transformers.AutoModelForCausalLM.from_pretrained
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.update(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", spy)
+    model = interplay.load(tmp_path, device_map={"": "cpu"})
+    assert seen["device_map"] == {"": "cpu"}
+    assert model.device.type == "cpu"
+    assert model.run("When Mary", capture="pattern").logits.shape[-1] == len(tokenizer)
