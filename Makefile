@@ -28,8 +28,9 @@ $(STAMPS)/python: pyproject.toml $(STAMPS)/node
 	$(BIN)/python -m pip install -q $(TORCH) --no-build-isolation -e ".[torch,dev]"
 	@mkdir -p $(STAMPS) && touch $@
 
+# as root (containers, CI boxes) JupyterLab refuses to start without --allow-root
 demo: setup
-	$(BIN)/jupyter lab example_notebooks/01_quickstart.ipynb
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) example_notebooks/01_quickstart.ipynb
 
 lint: setup
 	$(BIN)/ruff check src tests bench scripts
