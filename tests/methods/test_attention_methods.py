@@ -104,5 +104,21 @@ def test_model_path_equals_captured_path(gpt2: Any) -> None:
     b = from_model(gpt2, prompt)
     np.testing.assert_allclose(a.scores, b.scores, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(a.thumbnails, b.thumbnails, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(a.layer(1), b.layer(1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(a.layer(1), b.layer(1), atol=1e-3)  # b keeps float16 patterns
     assert a.tokens == b.tokens
+
+
+def test_recomputed_layers_stop_early_and_match(gpt2: Any) -> None:
+    prompt = "When Mary and John went to the store, John gave a drink to Mary"
+    kept = from_model(gpt2, prompt)
+    recomputed = from_model(gpt2, prompt, keep_bytes=0)
+    assert recomputed.notes and not kept.notes
+    calls: list[int] = []
+    handle = gpt2.hf_model.transformer.h[1].register_forward_hook(lambda *a: calls.append(1))
+    try:
+        layer0 = recomputed.layer(0)  # stops after layer 0: block 1 never runs
+    finally:
+        handle.remove()
+    assert calls == []
+    np.testing.assert_allclose(layer0, kept.layer(0), atol=1e-3)  # kept ones are float16
+    np.testing.assert_allclose(recomputed.layer(1), from_trace(gpt2.run(prompt, capture="pattern")).layer(1), atol=1e-6)

@@ -182,34 +182,58 @@ def from_trace(trace: Trace, batch: int = 0) -> AttentionData:
     return data
 
 
-def from_model(model: Model, prompt: str, *, cache_layers: int = 4) -> AttentionData:
-    """Summarise every head in one forward pass that keeps no pattern; recompute a layer's patterns
-    on demand later (the ``cache_layers`` most recent layers are kept)."""
+class _Stop(Exception):
+    """Raised by a hook to end a forward pass early (hooks are removed on the way out)."""
+
+
+def from_model(model: Model, prompt: str, *, cache_layers: int = 4, keep_bytes: int = 512 * 2**20) -> AttentionData:
+    """Summarise every head in one forward pass. Patterns are kept (float16) when all layers fit in
+    ``keep_bytes``; otherwise a layer's patterns are recomputed on demand by a forward pass that stops
+    right after that layer, and the ``cache_layers`` most recent layers are kept."""
     cfg = model.cfg
-    layers_seen: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    batch = model.tokenize(prompt)
-    ids = batch.token_ids[0]
+    seen: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    kept: dict[int, np.ndarray] = {}
+    ids = model.tokenize(prompt).token_ids[0]
+    n = int(ids.shape[0])
+    keep = cfg.n_layers * cfg.n_heads * n * n * 2 <= keep_bytes
     stride_box = [1]
 
     def observe(pattern: torch.Tensor, name: str) -> None:
         layer = int(name.split(".")[1])
-        (scores, thumbs, stride) = _summaries([pattern[0].detach()], ids)
-        layers_seen[layer] = (scores[:, 0], thumbs[0])
+        scores, thumbs, stride = _summaries([pattern[0].detach()], ids)
+        seen[layer] = (scores[:, 0], thumbs[0])
         stride_box[0] = stride
+        if keep:
+            kept[layer] = pattern[0].detach().to(torch.float16).cpu().numpy()
 
     trace = model.run(prompt, interventions=[("pattern", observe)])
-    scores = np.stack([layers_seen[i][0] for i in range(cfg.n_layers)], axis=1)
-    thumbs = np.stack([layers_seen[i][1] for i in range(cfg.n_layers)])
+    scores = np.stack([seen[i][0] for i in range(cfg.n_layers)], axis=1)
+    thumbs = np.stack([seen[i][1] for i in range(cfg.n_layers)])
     cache: OrderedDict[int, np.ndarray] = OrderedDict()
 
+    def recompute(i: int) -> np.ndarray:
+        box: dict[str, np.ndarray] = {}
+
+        def grab(pattern: torch.Tensor, name: str) -> None:
+            box["p"] = pattern[0].detach().float().cpu().numpy()
+            raise _Stop
+
+        try:
+            model.run(prompt, interventions=[(("pattern", i), grab)])
+        except _Stop:
+            pass
+        return box["p"]
+
     def layer(i: int) -> npt.NDArray[np.float32]:
+        if keep:
+            return kept[i].astype(np.float32)
         if i not in cache:
-            t = model.run(prompt, capture=("pattern", i))
-            cache[i] = t["pattern", i][0].float().cpu().numpy()
+            cache[i] = recompute(i)
             while len(cache) > cache_layers:
                 cache.popitem(last=False)
         cache.move_to_end(i)
         return cache[i]
 
+    notes = [] if keep else [f"patterns recomputed per layer on demand ({n} tokens)"]
     return AttentionData(trace.str_tokens[0], ids, cfg.n_layers, cfg.n_heads, cfg.causal, scores.astype(np.float32),
-                         thumbs, stride_box[0], [], layer)
+                         thumbs, stride_box[0], notes, layer)
