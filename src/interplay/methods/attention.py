@@ -19,6 +19,7 @@ needs all its patterns in memory at once: :class:`ModelPatterns` recomputes a la
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -218,10 +219,8 @@ def from_model(model: Model, prompt: str, *, cache_layers: int = 4, keep_bytes: 
             box["p"] = pattern[0].detach().float().cpu().numpy()
             raise _Stop
 
-        try:
+        with contextlib.suppress(_Stop):
             model.run(prompt, interventions=[(("pattern", i), grab)])
-        except _Stop:
-            pass
         return box["p"]
 
     def layer(i: int) -> npt.NDArray[np.float32]:
