@@ -32,6 +32,20 @@ _LAZY = {
     "logit_lens": "interplay.methods.logit_lens",
     "direct_logit_attribution": "interplay.methods.dla",
     "tasks": "interplay.tasks",
+    "attribute": "interplay.methods.attribution",
+    "attribute_generation": "interplay.methods.attribution",
+    "AttributionView": "interplay.widgets.attribution",
+    "patch": "interplay.methods.patching",
+    "ablate": "interplay.methods.ablation",
+    "steer": "interplay.methods.steering",
+    "steering_vector": "interplay.methods.steering",
+    "logit_diff": "interplay.methods.metrics",
+    "token_prob": "interplay.methods.metrics",
+    "kl_div": "interplay.methods.metrics",
+    "patch_spec": "interplay.methods.interventions",
+    "ablate_spec": "interplay.methods.interventions",
+    "steer_spec": "interplay.methods.interventions",
+    "PatchingExplorer": "interplay.widgets.patching",
 }
 
 if TYPE_CHECKING:
@@ -39,11 +53,19 @@ if TYPE_CHECKING:
     from interplay.backend.adapters import Adapter, register_adapter, supported_model_types
     from interplay.backend.model import Model, load
     from interplay.backend.trace import Trace
+    from interplay.methods.ablation import ablate
+    from interplay.methods.attribution import attribute, attribute_generation
     from interplay.methods.dla import direct_logit_attribution
+    from interplay.methods.interventions import ablate_spec, patch_spec, steer_spec
     from interplay.methods.logit_lens import logit_lens
+    from interplay.methods.metrics import kl_div, logit_diff, token_prob
+    from interplay.methods.patching import patch
+    from interplay.methods.steering import steer, steering_vector
     from interplay.widgets.attention import AttentionView
+    from interplay.widgets.attribution import AttributionView
     from interplay.widgets.dla import DLAView
     from interplay.widgets.logit_lens import LogitLensView
+    from interplay.widgets.patching import PatchingExplorer
     from interplay.widgets.token_heatmap import TokenHeatmap
 
 
@@ -65,21 +87,35 @@ def __dir__() -> list[str]:
 __all__ = [
     "Adapter",
     "AttentionView",
+    "AttributionView",
     "DLAView",
-    "LogitLensView",
-    "direct_logit_attribution",
-    "logit_lens",
     "HookNameError",
     "InterplayError",
+    "LogitLensView",
     "Model",
+    "PatchingExplorer",
     "PromptError",
     "ShapeError",
     "TokenHeatmap",
     "Trace",
     "UnsupportedArchitectureError",
     "__version__",
+    "ablate",
+    "ablate_spec",
+    "attribute",
+    "attribute_generation",
+    "direct_logit_attribution",
+    "kl_div",
     "load",
+    "logit_diff",
+    "logit_lens",
+    "patch",
+    "patch_spec",
     "register_adapter",
+    "steer",
+    "steer_spec",
+    "steering_vector",
     "supported_model_types",
     "tasks",
+    "token_prob",
 ]

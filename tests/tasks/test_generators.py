@@ -53,7 +53,9 @@ def test_deterministic_and_seed_dependent(name: str) -> None:
 def test_ioi_roles_and_orders() -> None:
     for order in ("ABBA", "BABA"):
         ds = tasks.ioi(30, seed=1, order=order)
-        for clean, corrupted, answer, wrong, meta in zip(ds.clean, ds.corrupted, ds.answer, ds.wrong, ds.meta, strict=True):
+        for clean, corrupted, answer, wrong, meta in zip(
+            ds.clean, ds.corrupted, ds.answer, ds.wrong, ds.meta, strict=True
+        ):
             io, s, c = meta["io"], meta["s"], meta["c"]
             assert len({io, s, c}) == 3 and answer == " " + io and wrong == " " + s
             names = re.findall("|".join(vocab.NAMES), clean)
@@ -84,7 +86,9 @@ def test_test_split_uses_only_held_out_names_and_templates() -> None:
         assert {m["template"] for m in ds.meta} == set(range(len(templates)))
     facts_test = tasks.facts(90, split="test")
     for clean, meta in zip(facts_test.clean, facts_test.meta, strict=True):
-        assert clean == vocab.FACT_TEMPLATES_TEST[meta["relation"]][meta["template"]].format(X=meta["subject"])
+        assert clean == vocab.FACT_TEMPLATES_TEST[meta["relation"]][meta["template"]].format(
+            X=meta["subject"]
+        )
 
 
 def _pattern(template: str) -> re.Pattern[str]:
@@ -151,9 +155,23 @@ def test_template_selection_by_index_and_string() -> None:
 def test_foreign_tokenizer_errors_are_clear() -> None:
     from tokenizers import Tokenizer, models, pre_tokenizers
 
-    chars = Tokenizer(models.BPE(vocab={c: i for i, c in enumerate(pre_tokenizers.ByteLevel.alphabet())}, merges=[]))
+    chars = Tokenizer(
+        models.BPE(vocab={c: i for i, c in enumerate(pre_tokenizers.ByteLevel.alphabet())}, merges=[])
+    )
     chars.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
     with pytest.raises(ValueError, match="test names are single tokens"):
         tasks.ioi(5, tokenizer=chars)
     with pytest.raises(ValueError, match="differ in token length"):
         build_dataset("x", [("a b", "a bb", " a", " b", {})], tokenizer=chars, split="test", seed=0)
+
+
+def test_tasks_import_without_torch() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, interplay.tasks as t; t.ioi(3); t.facts(3); t.induction(3); t.brackets(3); "
+        "assert 'torch' not in sys.modules and 'transformers' not in sys.modules, 'torch imported'"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr

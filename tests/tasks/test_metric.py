@@ -38,7 +38,9 @@ def test_metric_torch_is_differentiable() -> None:
     assert float(value) == pytest.approx(np.mean([4.0 + i for i in range(6)]))
     value.backward()
     assert logits.grad is not None and float(logits.grad.abs().sum()) == pytest.approx(2.0)
-    assert torch.equal(ds.per_prompt_metric(logits.detach()), torch.tensor(ds.per_prompt_metric(_synthetic(ds))))
+    assert torch.equal(
+        ds.per_prompt_metric(logits.detach()), torch.tensor(ds.per_prompt_metric(_synthetic(ds)))
+    )
 
 
 def test_metric_rejects_wrong_shapes() -> None:

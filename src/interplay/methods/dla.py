@@ -137,7 +137,8 @@ def direct_logit_attribution(
     acts = {k: trace.activations[k][batch, pos].detach().float().cpu() for k in names}
     unembed = model.layout.unembed()
     assert unembed is not None
-    w_u = unembed.weight.detach().float().cpu()  # [vocab, d_model]
+    w_u_param: Any = unembed.weight
+    w_u = w_u_param.detach().float().cpu()  # [vocab, d_model]
     logits = trace.logits[batch, pos].float().cpu() if trace.logits is not None else None
     tid = single_token_id(model, target) if target is not None else int(logits.argmax()) if logits is not None else 0
     direction = w_u[tid].clone()
@@ -166,7 +167,7 @@ def direct_logit_attribution(
     for layer in range(n_layers):
         result = acts[f"blocks.{layer}.attn.hook_result"]  # [head, d_model]
         heads[layer] = [contrib(r) for r in result]
-        o_bias = model.layout.o_proj(layer).bias
+        o_bias: Any = model.layout.o_proj(layer).bias
         b_o = contrib(o_bias.detach().float().cpu()) if o_bias is not None else 0.0
         comps.append((f"L{layer}.attn", float(heads[layer].sum()) + b_o))
         comps.append((f"L{layer}.mlp", contrib(acts[f"blocks.{layer}.hook_mlp_out"])))

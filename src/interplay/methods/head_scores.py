@@ -65,7 +65,9 @@ def _weighted_mean(arr: Array, weights: Array) -> Array:
     if not has.any():
         raise ValueError("no query position has a key to score (sequence too short or no repeats)")
     mass = np.einsum("blhqk,bqk->blhq", arr, weights)
-    return np.asarray(mass[has.nonzero()[0], :, :, has.nonzero()[1]].mean(0), dtype=np.float64)
+    rows, queries = has.nonzero()
+    selected: Array = mass[rows, :, :, queries]  # [n_queries, layer, head]
+    return np.asarray(selected.mean(0), dtype=np.float64)
 
 
 def _token_matches(tokens: Any, shift: int, seq: int) -> Array:
@@ -77,12 +79,11 @@ def _token_matches(tokens: Any, shift: int, seq: int) -> Array:
         ids = ids[None]
     if ids.shape[-1] != seq:
         raise ValueError(f"tokens have {ids.shape[-1]} positions, patterns {seq}")
-    q = np.arange(seq)[:, None]
-    k = np.arange(seq)[None, :]
-    src = k - shift
-    ok = (src >= 0) & (src < q)
-    same = ids[:, :, None] == ids[:, None, np.clip(src, 0, seq - 1)[0]]
-    return (same & ok[None]).astype(np.float64)
+    query = np.arange(seq)[:, None]
+    source = np.arange(seq) - shift  # the position whose token key k is compared with, per key
+    ok = (source[None, :] >= 0) & (source[None, :] < query)  # [query, key]
+    same = ids[:, :, None] == ids[:, None, np.clip(source, 0, seq - 1)]  # [batch, query, key]
+    return np.asarray(same & ok[None], dtype=np.float64)
 
 
 def _periodic_keys(batch: int, seq: int, period: int, offset: int, first_query: int | None) -> Array:
@@ -131,7 +132,11 @@ def induction_score(
     batch, seq = arr.shape[0], arr.shape[-1]
     if (period is None) == (tokens is None):
         raise ValueError("pass exactly one of period or tokens")
-    w = _token_matches(tokens, 1, seq) if tokens is not None else _periodic_keys(batch, seq, period, 1, first_query)  # type: ignore[arg-type]
+    if tokens is not None:
+        w = _token_matches(tokens, 1, seq)
+    else:
+        assert period is not None
+        w = _periodic_keys(batch, seq, period, 1, first_query)
     return _weighted_mean(arr, w * _valid_queries(arr, lengths)[:, :, None])
 
 
@@ -153,5 +158,9 @@ def duplicate_token_score(
     batch, seq = arr.shape[0], arr.shape[-1]
     if (period is None) == (tokens is None):
         raise ValueError("pass exactly one of period or tokens")
-    w = _token_matches(tokens, 0, seq) if tokens is not None else _periodic_keys(batch, seq, period, 0, first_query)  # type: ignore[arg-type]
+    if tokens is not None:
+        w = _token_matches(tokens, 0, seq)
+    else:
+        assert period is not None
+        w = _periodic_keys(batch, seq, period, 0, first_query)
     return _weighted_mean(arr, w * _valid_queries(arr, lengths)[:, :, None])

@@ -90,4 +90,6 @@ def brackets(n: int = 100, *, seed: int = 0, split: str = "test", tokenizer: Any
     check_n(n)
     check_split(split)
     tok = resolve_tokenizer(tokenizer)
-    return build_dataset("brackets", brackets_examples(n, seed=seed, split=split), tokenizer=tok, split=split, seed=seed)
+    return build_dataset(
+        "brackets", brackets_examples(n, seed=seed, split=split), tokenizer=tok, split=split, seed=seed
+    )

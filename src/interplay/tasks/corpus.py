@@ -20,12 +20,13 @@ from interplay.tasks.ioi import ioi_examples
 
 # Share of training rows per task.
 MIXTURE: dict[str, float] = {
-    "ioi": 0.30,
-    "induction": 0.20,
-    "repeat_sentence": 0.05,
-    "facts": 0.25,
-    "filler": 0.10,
-    "brackets": 0.10,
+    "ioi": 0.22,
+    "induction": 0.28,
+    "echo": 0.12,
+    "repeat_sentence": 0.04,
+    "facts": 0.22,
+    "filler": 0.05,
+    "brackets": 0.07,
 }
 
 
@@ -40,7 +41,7 @@ def _fact_rows(n: int, rng: random.Random) -> list[str]:
         for template in fact_templates(rel, "train")
         for subject, obj in vocab.FACTS[rel].items()
     ]
-    rows = []
+    rows: list[str] = []
     while len(rows) < n:
         rng.shuffle(statements)
         rows.extend(statements)
@@ -50,12 +51,24 @@ def _fact_rows(n: int, rng: random.Random) -> list[str]:
 
 
 def _induction_rows(n: int, rng: random.Random, max_len: int) -> list[str]:
+    """Random words repeated: twice, or (for short ones, 30%) three times."""
     words = vocab.all_words()
     rows = []
     for _ in range(n):
         first = random_first_half(rng, words, rng.randint(4, max_len), "train")
-        rows.append(" ".join(first + first))
+        copies = 3 if len(first) <= max_len // 2 and rng.random() < 0.3 else 2
+        rows.append(" ".join(first * copies))
     return rows
+
+
+def _echo_rows(n: int, rng: random.Random) -> list[str]:
+    """ "tree = tree , moon = moon , ...": rewards attending to the previous token and copying it.
+
+    The previous-token heads this grows are what induction heads compose with; without this task
+    the demo model's induction heads did not form within the training budget.
+    """
+    words = vocab.all_words()
+    return [" , ".join(f"{w} = {w}" for w in rng.sample(words, rng.randint(3, 10))) for _ in range(n)]
 
 
 def _bracket_rows(n: int, rng: random.Random) -> list[str]:
@@ -83,6 +96,7 @@ def training_rows(n: int, seed: int = 0, max_induction_len: int = 30) -> list[tu
         "ioi": _ioi_rows(counts["ioi"], seed) if counts["ioi"] else [],
         "facts": _fact_rows(counts["facts"], rng),
         "induction": _induction_rows(counts["induction"], rng, max_induction_len),
+        "echo": _echo_rows(counts["echo"], rng),
         "filler": [filler_text(rng, rng.randint(1, 3)) for _ in range(counts["filler"])],
         "brackets": _bracket_rows(counts["brackets"], rng),
     }

@@ -70,7 +70,9 @@ class TaskDataset:
         if shape[0] != len(self):
             raise ValueError(f"logits batch {shape[0]} != dataset size {len(self)} (dataset order expected)")
         if shape[1] < max(self.lengths):
-            raise ValueError(f"logits have {shape[1]} positions but the longest prompt has {max(self.lengths)}")
+            raise ValueError(
+                f"logits have {shape[1]} positions but the longest prompt has {max(self.lengths)}"
+            )
         if max(max(self.answer_ids), max(self.wrong_ids)) >= shape[2]:
             raise ValueError(f"answer/wrong ids exceed the logits' vocab size {shape[2]}")
         rows = np.arange(len(self))

@@ -33,7 +33,7 @@ def load(model_dir: str | Path = DEMO_MODEL_DIR) -> tuple[Any, Any]:
     from tokenizers import Tokenizer
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(str(model_dir), attn_implementation="eager")
+    model: Any = AutoModelForCausalLM.from_pretrained(str(model_dir), attn_implementation="eager")
     model.eval()
     return model, Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
 
@@ -44,8 +44,12 @@ def eval_sets(tokenizer: Any) -> dict[str, TaskDataset]:
         "ioi": ioi(200, seed=EVAL_SEED, split="test", tokenizer=tokenizer),
         "ioi (train split)": ioi(200, seed=EVAL_SEED, split="train", tokenizer=tokenizer),
         "facts": facts(360, seed=EVAL_SEED, split="test", tokenizer=tokenizer),
-        "induction (random)": induction(100, seq_len=INDUCTION_LEN, seed=EVAL_SEED, split="test", tokenizer=tokenizer),
-        "induction (sentence)": induction(100, seed=EVAL_SEED, split="test", kind="sentence", tokenizer=tokenizer),
+        "induction (random)": induction(
+            100, seq_len=INDUCTION_LEN, seed=EVAL_SEED, split="test", tokenizer=tokenizer
+        ),
+        "induction (sentence)": induction(
+            100, seed=EVAL_SEED, split="test", kind="sentence", tokenizer=tokenizer
+        ),
         "brackets": brackets(200, seed=EVAL_SEED, split="test", tokenizer=tokenizer),
     }
 
@@ -143,7 +147,9 @@ def ioi_head_ablation(model: Any, ds: TaskDataset) -> dict[str, Any]:
         with torch.no_grad():
             return float(ds.metric(model(input_ids=ids, attention_mask=mask).logits))
 
-    handles = [blocks[layer].attn.c_proj.register_forward_pre_hook(capture(layer)) for layer in range(cfg.n_layer)]
+    handles = [
+        blocks[layer].attn.c_proj.register_forward_pre_hook(capture(layer)) for layer in range(cfg.n_layer)
+    ]
     try:
         base = run()
     finally:
@@ -156,7 +162,9 @@ def ioi_head_ablation(model: Any, ds: TaskDataset) -> dict[str, Any]:
         for head in range(cfg.n_head):
             sl = slice(head * d_head, (head + 1) * d_head)
 
-            def ablate(_module: Any, args: tuple[Any, ...], layer: int = layer, sl: slice = sl) -> tuple[Any, ...]:
+            def ablate(
+                _module: Any, args: tuple[Any, ...], layer: int = layer, sl: slice = sl
+            ) -> tuple[Any, ...]:
                 x = args[0].clone()
                 x[..., sl] = means[layer][sl]
                 return (x, *args[1:])
@@ -212,4 +220,8 @@ def evaluate(model_dir: str | Path = DEMO_MODEL_DIR) -> dict[str, Any]:
 def model_files(model_dir: str | Path = DEMO_MODEL_DIR) -> dict[str, int]:
     """Sizes in bytes of the model directory's files, except the card itself."""
     skip = {"card.json", "MODEL_CARD.md"}
-    return {p.name: p.stat().st_size for p in sorted(Path(model_dir).iterdir()) if p.is_file() and p.name not in skip}
+    return {
+        p.name: p.stat().st_size
+        for p in sorted(Path(model_dir).iterdir())
+        if p.is_file() and p.name not in skip
+    }

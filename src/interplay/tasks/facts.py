@@ -64,7 +64,13 @@ def facts_examples(n: int, *, seed: int = 0, split: str = "test", relation: str 
         template = templates_for(rel, split)[t]
         meta = {"relation": rel, "template": t, "subject": subject, "corrupt_subject": other}
         out.append(
-            (template.format(X=subject), template.format(X=other), " " + table[subject], " " + table[other], meta)
+            (
+                template.format(X=subject),
+                template.format(X=other),
+                " " + table[subject],
+                " " + table[other],
+                meta,
+            )
         )
     return out
 
@@ -92,6 +98,8 @@ def facts(
         words = list(vocab.FACTS[rel]) + list(vocab.FACTS[rel].values())
         bad = [w for w in words if single_token_id(tok, " " + w) is None]
         if bad:
-            raise ValueError(f"facts need single-token subjects and objects; not single tokens here: {bad[:5]}")
+            raise ValueError(
+                f"facts need single-token subjects and objects; not single tokens here: {bad[:5]}"
+            )
     examples = facts_examples(n, seed=seed, split=split, relation=relation)
     return build_dataset("facts", examples, tokenizer=tok, split=split, seed=seed)

@@ -28,10 +28,10 @@ def fill(
     avoid: dict[str, str] | None = None,
 ) -> tuple[str, dict[str, str]]:
     """Fill a template's slots with random words (each differing from ``avoid[slot]`` if given)."""
-    pools = pools or SLOT_WORDS
+    words: dict[str, Sequence[str]] = dict(SLOT_WORDS) if pools is None else pools
     fills: dict[str, str] = {}
     for slot in slots(template):
-        choices = [w for w in pools[slot] if not avoid or w != avoid.get(slot)]
+        choices = [w for w in words[slot] if not avoid or w != avoid.get(slot)]
         fills[slot] = rng.choice(choices)
     return template.format(**fills), fills
 

@@ -49,7 +49,9 @@ def _select_templates(split: str, templates: Sequence[str | int] | None) -> list
     for t in templates:
         if isinstance(t, int) and not isinstance(t, bool):
             if not 0 <= t < len(pool):
-                raise ValueError(f"template index {t} out of range: the {split!r} split has {len(pool)} templates")
+                raise ValueError(
+                    f"template index {t} out of range: the {split!r} split has {len(pool)} templates"
+                )
             chosen.append(pool[t])
         elif isinstance(t, str) and t in pool:
             chosen.append(t)

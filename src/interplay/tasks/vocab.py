@@ -72,6 +72,12 @@ IOI_TEMPLATES_TRAIN: tuple[str, ...] = (
     "Since {A} and {B} were at the {PLACE}, {S} sent a {OBJECT} to",
     "Yesterday {A} and {B} visited the {PLACE}, and {S} offered a {OBJECT} to",
     "When {A} and {B} arrived at the {PLACE}, {S} read a letter to",
+    "{A} and {B} went shopping at the {PLACE}. Later, {S} bought a {OBJECT} for",
+    "When {A} and {B} were in the {PLACE}, {S} wrote a note to",
+    "In the {PLACE}, {A} and {B} played a game, and {S} lost a {OBJECT} to",
+    "After lunch, {A} and {B} walked to the {PLACE}, and {S} gave a {OBJECT} to",
+    "{A} met {B} at the {PLACE}, and {S} sold a {OBJECT} to",
+    "Then {A} called {B} from the {PLACE}, and {S} promised a {OBJECT} to",
 )
 IOI_TEMPLATES_TEST: tuple[str, ...] = (
     "The day {A} and {B} went to the {PLACE}, {S} gave a {OBJECT} to",
@@ -145,21 +151,25 @@ FACT_TEMPLATES_TEST: dict[str, tuple[str, ...]] = {
     "capital": (
         "Did you know that the capital of {X} is",
         "Last summer we flew to {X} and stayed in its capital,",
-        "Question: which city is the capital of {X}? Answer:",
+        "According to an old map, the capital city of {X} is",
     ),
     "language": (
         "Did you know that the people in {X} speak",
         "Last summer we flew to {X} and heard people speak",
-        "Question: which language do people in {X} speak? Answer:",
+        "According to an old book, the official language of {X} is",
     ),
     "profession": (
         "Did you know that {X} works as a",
         "Last summer we met {X}, who works as a",
-        "Question: what is the job of {X}? Answer: a",
+        "According to an old book, {X} earns a living as a",
     ),
 }
 RELATIONS: tuple[str, ...] = ("capital", "language", "profession")
-FACTS: dict[str, dict[str, str]] = {"capital": CAPITAL_OF, "language": LANGUAGE_OF, "profession": PROFESSION_OF}
+FACTS: dict[str, dict[str, str]] = {
+    "capital": CAPITAL_OF,
+    "language": LANGUAGE_OF,
+    "profession": PROFESSION_OF,
+}
 
 # Natural-ish filler sentences ({N} a name, {P} a place, {O} an object, {C} a country). They use
 # every name (held-out ones included) and the words of the held-out templates, so that no word a
@@ -168,11 +178,11 @@ FILLER_TEMPLATES: tuple[str, ...] = (
     "{N} walked to the {P} with a {O}.",
     "{N} found a {O} near the {P}.",
     "The {O} was left in the {P}.",
-    "{N} returned the {O} to the {P}.",
+    "{N} returned home with a {O}.",
     "{N} relaxed at the {P} on Sunday.",
     "{N} stayed at the {P} for the day.",
     "{N} cooked dinner at the {P}.",
-    "{N} carried a {O} to the {P}.",
+    "{N} carried a {O} all day.",
     "{N} left the {P} before the rain.",
     "{N} will go to the {P} if it is sunny.",
     "{N} lives near the {P} in {C}.",
@@ -183,9 +193,8 @@ FILLER_TEMPLATES: tuple[str, ...] = (
     "{N} was reading a book in the {P}.",
     "Did you know that {N} found a {O} at the {P}?",
     "Last summer {N} flew to {C} and stayed at a {P}.",
-    "Question: where is the {O}? Answer: in the {P}.",
-    "Question: who found the {O}? Answer: {N}.",
-    "We met {N}, who works at the {P} in the city.",
+    "According to an old book, the {P} was near a lake in {C}.",
+    "We met {N} in the city last summer.",
     "{N} heard a song about the {O}, and it was spoken in a quiet voice.",
     "It was late, so {N} left the {O} at the {P}.",
     "Both dogs stayed at the {P} for the day.",

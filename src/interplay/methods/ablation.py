@@ -1,0 +1,177 @@
+"""Ablation: remove a component's contribution and measure what the model loses.
+
+Replace an activation by something that carries no information about the prompt and see how much
+the metric drops. What to replace it by matters (Heimersheim & Nanda 2024, "How to use and interpret
+activation patching"; Chan et al. 2022, "Causal Scrubbing"):
+
+* ``how="zero"``: zeros. Simple, but zero can be far off the activations the model ever sees, so
+  later layers may react to the zero itself rather than to the missing information.
+* ``how="mean"``: the mean activation over a reference set of prompts (by default the prompts
+  themselves), at each position (``per_position=True``) or over all positions. Wang et al. 2022
+  (IOI) use the mean over the dataset: the model keeps the "average" signal and loses only what is
+  specific to each prompt.
+* ``how="resample"``: the activation from another prompt of the reference set (a random pairing,
+  ``seed``): the component behaves normally but says the wrong thing for this prompt.
+
+Values are the change in the metric (``ablated - original``; negative: the component helps),
+``raw`` the metric of each ablated run. Same components and granularity as :func:`~interplay.patch`;
+the ablated runs are batched the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from interplay.errors import InterplayError
+from interplay.methods._inputs import Pair, Prompts, is_dataset, tokenize
+from interplay.methods._sweep import LAYOUT, Plan, last_logits, make_plan, sweep
+from interplay.methods.metrics import as_metric
+from interplay.methods.patching import PatchingSetup
+from interplay.methods.patching_result import PatchingResult, axis_labels
+
+if TYPE_CHECKING:
+    from interplay.backend.model import Model
+
+HOW = ("zero", "mean", "resample")
+
+
+@dataclass
+class AblationSetup(PatchingSetup):
+    """A patching setup whose source is a zero, mean or resampled activation."""
+
+    how: str = "zero"
+    reference: Prompts | None = None
+    per_position: bool = True
+    seed: int = 0
+
+    @property
+    def base(self) -> Prompts:
+        return self.pair.clean
+
+    def source(self, plan: Plan) -> Callable[[int], torch.Tensor]:
+        layout = LAYOUT[plan.component]
+        names = [plan.name(i) for i in range(self.model.cfg.n_layers)]
+
+        def get(layer: int) -> torch.Tensor:
+            name = plan.name(layer)
+            if name not in self._sources:
+                ref = self.reference or self.base
+                _, store = last_logits(self.model, ref.ids, ref.mask, ref.last, capture=names)
+                for n, act in store.items():
+                    self._sources[n] = _replacement(self.how, act, ref, self.base, layout, self.per_position, self.seed)
+            return self._sources[name]
+
+        return get
+
+
+def _pos_mask(prompts: Prompts, layout: tuple[str, ...], act: torch.Tensor) -> torch.Tensor:
+    """Real-token mask broadcastable to ``act`` [n, *layout] along its position axis."""
+    axis = 1 + layout.index("pos")
+    shape = [1] * act.ndim
+    shape[0], shape[axis] = act.shape[0], act.shape[axis]
+    return prompts.mask[:, : act.shape[axis]].to(act.dtype).reshape(shape)
+
+
+def _replacement(how: str, act: torch.Tensor, ref: Prompts, base: Prompts, layout: tuple[str, ...],
+                 per_position: bool, seed: int) -> torch.Tensor:
+    """The activation to patch in, [n_base, ...] in the canonical layout."""
+    n, width = base.n, base.ids.shape[1]
+    if how == "zero":
+        return torch.zeros([n, *_fit(act[:1], layout, width).shape[1:]], dtype=act.dtype, device=act.device)
+    pos_axis = 1 + layout.index("pos")
+    if how == "mean":
+        w = _pos_mask(ref, layout, act)
+        if per_position:
+            counts = ref.mask.sum(0)
+            if counts.shape[0] < width or bool((counts[:width] == 0).any()):
+                raise InterplayError(f"per-position mean ablation needs a reference prompt with a real token at every "
+                                     f"position up to {width}; the reference prompts are {ref.lengths} tokens long")
+            mean = (act * w).sum(0, keepdim=True) / w.sum(0, keepdim=True).clamp(min=1)
+        else:
+            mean = (act * w).sum(dim=(0, pos_axis), keepdim=True) / w.sum(dim=(0, pos_axis), keepdim=True)
+        fitted = _fit(mean, layout, width)
+        return fitted.expand(n, *[width if a == "pos" else fitted.shape[i + 1] for i, a in enumerate(layout)]).contiguous()
+    # resample: prompt i takes the activation of a reference prompt of the same token length
+    gen = np.random.default_rng(seed)
+    same = ref is base
+    out = []
+    for i, length in enumerate(base.lengths):
+        options = [j for j, m in enumerate(ref.lengths) if m == length and not (same and j == i)]
+        if not options:
+            raise InterplayError(f"resample ablation: no reference prompt has the token length ({length}) of prompt "
+                                 f"{i}; pass reference= prompts of the same lengths (at least two prompts when none is given)")
+        out.append(_fit(act[int(gen.choice(options))][None], layout, width)[0])
+    return torch.stack(out)
+
+
+def _fit(t: torch.Tensor, layout: tuple[str, ...], width: int) -> torch.Tensor:
+    """Cut or zero-pad the position (and key) axes of ``t`` [b, *layout] to ``width``; a size-1 axis
+    (a mean over positions) stays, to broadcast."""
+    for i, a in enumerate(layout):
+        axis = i + 1
+        if a in ("pos", "key") and t.shape[axis] not in (1, width):
+            if t.shape[axis] > width:
+                t = t.narrow(axis, 0, width)
+            else:
+                pad = list(t.shape)
+                pad[axis] = width - t.shape[axis]
+                t = torch.cat([t, t.new_zeros(pad)], dim=axis)
+    return t
+
+
+def ablate(
+    model: Model,
+    prompts: Any,
+    *,
+    metric: Any = None,
+    component: str = "z",
+    by: str | Sequence[str] | None = None,
+    how: str = "mean",
+    reference: Any = None,
+    per_position: bool = True,
+    seed: int = 0,
+    layers: Iterable[int] | None = None,
+    positions: Iterable[int] | None = None,
+    layer: int | None = None,
+    batch_size: int | None = None,
+    progress: bool = True,
+) -> PatchingResult:
+    """Ablate ``component`` cell by cell (``how``: ``"zero"``, ``"mean"``, ``"resample"``) in runs of
+    ``prompts`` (a prompt, a list, or a task dataset); the change in ``metric`` for each cell.
+
+    ``reference``: prompts (or a dataset) whose activations give the mean or the resampled values
+    (default: ``prompts``). Other arguments as in :func:`~interplay.patch`.
+    """
+    if how not in HOW:
+        raise InterplayError(f"how={how!r}; use one of {HOW}")
+    dataset = prompts if is_dataset(prompts) else None
+    base = tokenize(model, list(prompts.clean) if dataset is not None else prompts, "prompts")
+    ref = None
+    if reference is not None:
+        ref = tokenize(model, list(reference.clean) if is_dataset(reference) else reference, "reference")
+    with torch.no_grad():
+        logits, _ = last_logits(model, base.ids, base.mask, base.last)
+    m = as_metric(metric, dataset)
+    bound = m.bind(model, logits, logits)
+    setup = AblationSetup(model, Pair(base, base, dataset), m, f"ablation ({how})", logits, logits, bound, {},
+                          how=how, reference=ref, per_position=per_position, seed=seed)
+    plan = make_plan(model, component, by, base.ids.shape[1], layers=layers, positions=positions, layer=layer)
+    raw = sweep(model, base, setup.source(plan), plan, bound, batch_size=batch_size, progress=progress,
+                desc=f"{how}-ablating {plan.component}")
+    value = float(bound(logits))
+    ref_text = "the prompts themselves" if ref is None else f"{ref.n} reference prompts"
+    notes = [f"{how} ablation" + (f" over {ref_text}" + (", per position" if per_position and how == "mean" else "")
+                                  if how != "zero" else ""),
+             f"metric {m.label} mean over {base.n} prompt(s): {value:.4g} without ablation; values = ablated - original"]
+    return PatchingResult(
+        values=(raw - value).astype(np.float32), raw=raw.astype(np.float32), axes=plan.axes,
+        labels=axis_labels(plan, base.tokens[0], base.tokens[0]), component=plan.component, method="exact",
+        direction=f"ablation ({how})", metric_label=m.label, clean_value=value, corrupted_value=value,
+        normalized=False, tokens=base.tokens[0], corrupted_tokens=base.tokens[0], differing=[], notes=notes,
+        plan=plan, setup=setup,
+    )

@@ -1,0 +1,101 @@
+"""The bundled demo model: every number of its card recomputed from the committed weights."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+
+from interplay.tasks.dataset import DEMO_MODEL_DIR
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from interplay.tasks.card import render_model_card
+from interplay.tasks.evaluation import THRESHOLDS, evaluate, model_files
+
+CARD = json.loads((DEMO_MODEL_DIR / "card.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def measured() -> dict[str, Any]:
+    return evaluate(DEMO_MODEL_DIR)
+
+
+def _assert_close(expected: Any, actual: Any, where: str = "card") -> None:
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict) and expected.keys() == actual.keys(), where
+        for key in expected:
+            _assert_close(expected[key], actual[key], f"{where}.{key}")
+    elif isinstance(expected, list):
+        assert isinstance(actual, list) and len(expected) == len(actual), where
+        for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
+            _assert_close(e, a, f"{where}[{i}]")
+    elif isinstance(expected, bool) or (isinstance(expected, int) and isinstance(actual, int)):
+        assert expected == actual, where
+    elif isinstance(expected, float | int):
+        assert math.isclose(expected, actual, rel_tol=1e-3, abs_tol=1e-4), (
+            f"{where}: card {expected}, now {actual}"
+        )
+    else:
+        assert expected == actual, where
+
+
+def test_card_numbers_match_the_weights(measured: dict[str, Any]) -> None:
+    assert set(measured) <= set(CARD)
+    for key, value in measured.items():
+        _assert_close(CARD[key], value, key)
+    assert CARD["files"] == model_files(DEMO_MODEL_DIR)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 3 is open: the bundled model does not yet reach the acceptance thresholds (see MODEL_CARD.md); "
+    "strict, so this fails as soon as a retrained model passes and the marker must come off",
+)
+def test_card_meets_the_thresholds() -> None:
+    assert CARD["thresholds"] == THRESHOLDS
+    s = CARD["summary"]
+    assert s["ioi_accuracy"] >= 0.95 and s["ioi_logit_diff"] >= 2.0
+    assert s["max_induction_score"] >= 0.5 and s["max_previous_token_score"] >= 0.5
+    assert s["in_context_loss_drop"] >= 2.0
+    assert s["facts_accuracy"] >= 0.90
+    assert all(CARD["passed"].values())
+    assert CARD["ioi_ablation"]["important"], "some head must matter for IOI"
+
+
+def test_markdown_card_is_rendered_from_the_json() -> None:
+    text = (DEMO_MODEL_DIR / "MODEL_CARD.md").read_text()
+    assert text == render_model_card(CARD)
+    assert f"{CARD['summary']['ioi_accuracy']:.3f}" in text
+
+
+def test_loads_offline_with_the_auto_classes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer, GPT2LMHeadModel
+
+    model = AutoModelForCausalLM.from_pretrained(DEMO_MODEL_DIR)
+    tok = AutoTokenizer.from_pretrained(DEMO_MODEL_DIR)
+    assert isinstance(model, GPT2LMHeadModel)
+    assert model.lm_head.weight.data_ptr() == model.transformer.wte.weight.data_ptr()  # tied
+    assert 2 <= model.config.n_layer <= 4
+    ids = tok("When Mary and John went to the store, John gave a drink to")["input_ids"]
+    assert ids[0] == tok.bos_token_id == model.config.bos_token_id
+    assert tok.convert_ids_to_tokens(ids[1:3]) == ["ĠWhen", "ĠMary"]
+    assert (
+        tok.decode(ids, skip_special_tokens=True)
+        == " When Mary and John went to the store, John gave a drink to"
+    )
+    assert tok.pad_token == "<|pad|>" and tok.pad_token_id == model.config.pad_token_id
+    with torch.no_grad():
+        logits = model(torch.tensor([ids])).logits
+    assert tok.decode(int(logits[0, -1].argmax())) == " Mary"
+
+
+def test_assets_are_small() -> None:
+    total = sum(p.stat().st_size for p in DEMO_MODEL_DIR.iterdir() if p.is_file())
+    assert total < 10_000_000
+    assert (DEMO_MODEL_DIR / "model.safetensors").stat().st_size < 8_500_000

@@ -1,0 +1,61 @@
+"""The training and evaluation scripts run end to end (a handful of steps, a tiny model)."""
+
+from __future__ import annotations
+
+import json
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_train_then_evaluate_a_few_steps(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    out = tmp_path / "model"
+    args = [
+        "--steps",
+        "4",
+        "--batch-size",
+        "4",
+        "--d-model",
+        "32",
+        "--layers",
+        "2",
+        "--heads",
+        "2",
+        "--log-every",
+        "2",
+    ]
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train_demo_model.py"), *args, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "step 4/4" in proc.stdout
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "training.json",
+    ):
+        assert (out / name).exists(), name
+    info = json.loads((out / "training.json").read_text())
+    assert info["steps"] == 4 and info["wall_time_s"] > 0
+    model = AutoModelForCausalLM.from_pretrained(out)
+    tok = AutoTokenizer.from_pretrained(out)
+    assert model.config.n_layer == 2 and model.config.vocab_size == len(tok)
+
+    evaluate_script = runpy.run_path(str(ROOT / "scripts" / "evaluate_demo_model.py"))
+    assert evaluate_script["main"](["--dir", str(out)]) == 1  # four steps do not meet the thresholds
+    card = json.loads((out / "card.json").read_text())
+    assert card["training"]["steps"] == 4 and not all(card["passed"].values())
+    assert (out / "MODEL_CARD.md").read_text().startswith("# interplay demo model")

@@ -1,0 +1,88 @@
+"""Ablation (zero, mean, resample) against plain loops; steering identities and generations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import interplay
+from interplay.errors import InterplayError
+from tests.conftest import hook_counts
+
+PROMPTS = ["When Mary and John went to the store, John gave a drink to",
+           "When John and Mary went to the store, Mary gave a drink to",
+           "When Mary and John went to the park, John gave a ball to"]
+ANSWER, WRONG = [" Mary", " John", " Mary"], [" John", " Mary", " John"]
+
+
+def metric() -> Any:
+    return interplay.logit_diff(ANSWER, WRONG)
+
+
+def _value(model: Any, trace: Any) -> float:
+    a = [model.tokenizer(t, add_special_tokens=False)["input_ids"][0] for t in ANSWER]
+    w = [model.tokenizer(t, add_special_tokens=False)["input_ids"][0] for t in WRONG]
+    return float(np.mean([float(trace.logits[i, n - 1, a[i]] - trace.logits[i, n - 1, w[i]])
+                          for i, n in enumerate(trace.lengths)]))
+
+
+def test_zero_and_mean_ablation_agree_with_a_loop(gpt2: Any) -> None:
+    base = _value(gpt2, gpt2.run(PROMPTS))
+    zero = interplay.ablate(gpt2, PROMPTS, metric=metric(), component="z", how="zero", progress=False)
+    assert zero.shape == (2, 4) and zero.clean_value == pytest.approx(base, abs=1e-6)
+    for layer, head in [(0, 0), (1, 3)]:
+        t = gpt2.run(PROMPTS, interventions=[interplay.ablate_spec(("z", layer), heads=head)])
+        assert zero.values[layer, head] == pytest.approx(_value(gpt2, t) - base, abs=1e-5)
+    mean = interplay.ablate(gpt2, PROMPTS, metric=metric(), component="mlp_out", by="layer", how="mean",
+                            per_position=False, progress=False)
+    acts = gpt2.run(PROMPTS, capture=[("mlp_out", 1)])
+    real = [acts["mlp_out", 1][i, :n] for i, n in enumerate(acts.lengths)]
+    avg = torch.cat(real).mean(0)
+    t = gpt2.run(PROMPTS, interventions=[interplay.ablate_spec(("mlp_out", 1), how="mean", value=avg)])
+    assert mean.values[1] == pytest.approx(_value(gpt2, t) - base, abs=1e-5)
+    assert hook_counts(gpt2.hf_model) == 0
+
+
+def test_ablating_with_identical_references_changes_nothing(gpt2: Any) -> None:
+    same = [PROMPTS[0]] * 3
+    m = interplay.logit_diff(" Mary", " John")
+    for how in ("mean", "resample"):
+        r = interplay.ablate(gpt2, same, metric=m, component="resid_pre", how=how, progress=False)
+        np.testing.assert_allclose(r.values, 0.0, atol=2e-5)
+    with pytest.raises(InterplayError, match="no reference prompt has the token length"):
+        interplay.ablate(gpt2, PROMPTS[0], metric=m, how="resample")
+    with pytest.raises(InterplayError, match="how="):
+        interplay.ablate(gpt2, PROMPTS, metric=metric(), how="noise")
+
+
+def test_resample_is_seeded(gpt2: Any) -> None:
+    ref = [PROMPTS[1], PROMPTS[0], PROMPTS[1], PROMPTS[0]]
+    a = interplay.ablate(gpt2, PROMPTS[:2], metric=metric().__class__("logit_diff", "ld", ANSWER[:2], WRONG[:2]),
+                         how="resample", reference=ref, seed=3, progress=False)
+    b = interplay.ablate(gpt2, PROMPTS[:2], metric=metric().__class__("logit_diff", "ld", ANSWER[:2], WRONG[:2]),
+                         how="resample", reference=ref, seed=3, progress=False)
+    np.testing.assert_array_equal(a.values, b.values)
+
+
+def test_steering(gpt2: Any) -> None:
+    prompt = PROMPTS[0]
+    none = interplay.steer(gpt2, prompt, torch.zeros(gpt2.cfg.d_model), layer=1, coeff=3.0, max_new_tokens=5)
+    assert none.steered_text == none.baseline_text and none.kl == pytest.approx(0.0, abs=1e-7)
+    vec = interplay.steering_vector(gpt2, ["Mary went", "Mary gave"], ["John went", "John gave"], layer=1)
+    acts = gpt2.run(["Mary went", "Mary gave", "John went", "John gave"], capture=[("resid_pre", 1)])["resid_pre", 1]
+    torch.testing.assert_close(vec, acts[:2, -1].mean(0) - acts[2:, -1].mean(0))
+    big = interplay.steer(gpt2, prompt, vec, layer=1, coeff=200.0, max_new_tokens=5)
+    assert big.kl > 0.01 and len(big.steered_tokens) == 5
+    # the next-token change equals a run with the spec
+    t = gpt2.run(prompt, interventions=[interplay.steer_spec(1, vec, coeff=200.0)])
+    p = t.logits[0, -1].softmax(-1)
+    assert big.next_tokens["steered"]["probs"][0] == pytest.approx(float(p.max()), rel=1e-4)
+    assert "without steering" in big._repr_html_() and len(big.to_dataframe()) == 10
+    only_first = interplay.steer(gpt2, prompt, vec, layer=1, coeff=200.0, positions=[0], max_new_tokens=2)
+    assert only_first.kl != pytest.approx(big.kl)
+    with pytest.raises(InterplayError, match="dimensions"):
+        interplay.steer(gpt2, prompt, torch.zeros(3), layer=1)
+    assert hook_counts(gpt2.hf_model) == 0
