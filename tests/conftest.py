@@ -107,4 +107,11 @@ def gpt2(tokenizer: Any) -> Any:
 
 
 def hook_counts(module: Any) -> int:
-    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in module.modules())
+    """Forward hooks on ``module`` and its children, not counting transformers' own
+    output-capturing hooks (which it installs, once and for good, the first time
+    ``output_hidden_states``/``output_attentions`` is used)."""
+
+    def ours(hooks: Any) -> int:
+        return sum("output_capturing_hook" not in getattr(h, "__qualname__", "") for h in hooks.values())
+
+    return sum(ours(m._forward_hooks) + ours(m._forward_pre_hooks) for m in module.modules())
