@@ -82,8 +82,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=DEMO_MODEL_DIR)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--steps", type=int, default=8000)
+    p.add_argument("--steps", type=int, default=10000)
     p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--phase1-steps", type=int, default=2000, help="steps on corpus.CIRCUITS_FIRST first")
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup", type=int, default=150)
     p.add_argument("--d-model", type=int, default=128)
@@ -92,9 +93,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     p.add_argument("--n-positions", type=int, default=128)
     p.add_argument("--vocab-size", type=int, default=2048)
     p.add_argument("--embed-init-std", type=float, default=0.1)
-    # One thread: on a shared 2-core machine, two OpenMP threads competing with another process
-    # ran 35x slower than one (measured: 3.5 s vs 0.1 s per step).
-    p.add_argument("--threads", type=int, default=1)
+    # Two threads on an otherwise idle 2-core machine. On a busy one, use --threads 1: two OpenMP
+    # threads competing with another process ran 35x slower than one (3.5 s vs 0.1 s per step).
+    p.add_argument("--threads", type=int, default=2)
     p.add_argument("--log-every", type=int, default=100)
     args = p.parse_args(argv)
 
@@ -108,12 +109,21 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
     tok = build_tokenizer(args.seed, args.vocab_size)
     pad_id = tok.token_to_id(PAD)
-    rows = corpus.training_rows(args.steps * args.batch_size, args.seed)
-    encoded = length_bucketed(
-        [e.ids[: args.n_positions] for e in tok.encode_batch([text for _, text in rows])],
-        args.batch_size,
-        args.seed,
-    )
+    first = min(args.phase1_steps, args.steps)
+    phases = [
+        corpus.training_rows(first * args.batch_size, args.seed, mixture=corpus.CIRCUITS_FIRST, tag="/phase1"),
+        corpus.training_rows((args.steps - first) * args.batch_size, args.seed),
+    ]
+    rows = [row for phase in phases for row in phase]
+    encoded = [
+        ids
+        for phase in phases
+        for ids in length_bucketed(
+            [e.ids[: args.n_positions] for e in tok.encode_batch([text for _, text in phase])],
+            args.batch_size,
+            args.seed,
+        )
+    ]
     print(
         f"tokenizer: {tok.get_vocab_size()} tokens; {len(rows)} rows, "
         f"{sum(map(len, encoded))} tokens ({time.perf_counter() - start:.1f}s)",
@@ -138,9 +148,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     )
     model = GPT2LMHeadModel(config)
     with torch.no_grad():
-        # Token embeddings larger than GPT-2's 0.02 (tied, so also the unembedding): at d=128 the
-        # default leaves copying (and so induction) stuck on a plateau far beyond our budget.
+        # Token and position embeddings larger than GPT-2's 0.02 (tokens are tied, so this is also
+        # the unembedding): at d=128 the default left copying and previous-token attention (and so
+        # induction) stuck on a plateau far beyond the training budget.
         model.transformer.wte.weight.normal_(0.0, args.embed_init_std)
+        model.transformer.wpe.weight.normal_(0.0, args.embed_init_std)
     model.train()
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
@@ -188,6 +200,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "rows": len(rows),
         "tokens": sum(map(len, encoded)),
         "mixture": corpus.MIXTURE,
+        "phase1_steps": first,
+        "phase1_mixture": corpus.CIRCUITS_FIRST,
         "final_loss": sum(losses[-100:]) / len(losses[-100:]),
         "wall_time_s": round(wall, 1),
         "threads": args.threads,

@@ -46,6 +46,11 @@ _LAZY = {
     "ablate_spec": "interplay.methods.interventions",
     "steer_spec": "interplay.methods.interventions",
     "PatchingExplorer": "interplay.widgets.patching",
+    "circuit": "interplay.methods.circuits",
+    "Circuit": "interplay.methods.circuits",
+    "CircuitGraph": "interplay.widgets.circuit",
+    "Annotator": "interplay.widgets.annotator",
+    "probe": "interplay.methods.probing",
 }
 
 if TYPE_CHECKING:
@@ -55,14 +60,18 @@ if TYPE_CHECKING:
     from interplay.backend.trace import Trace
     from interplay.methods.ablation import ablate
     from interplay.methods.attribution import attribute, attribute_generation
+    from interplay.methods.circuits import Circuit, circuit
     from interplay.methods.dla import direct_logit_attribution
     from interplay.methods.interventions import ablate_spec, patch_spec, steer_spec
     from interplay.methods.logit_lens import logit_lens
     from interplay.methods.metrics import kl_div, logit_diff, token_prob
     from interplay.methods.patching import patch
+    from interplay.methods.probing import probe
     from interplay.methods.steering import steer, steering_vector
+    from interplay.widgets.annotator import Annotator
     from interplay.widgets.attention import AttentionView
     from interplay.widgets.attribution import AttributionView
+    from interplay.widgets.circuit import CircuitGraph
     from interplay.widgets.dla import DLAView
     from interplay.widgets.logit_lens import LogitLensView
     from interplay.widgets.patching import PatchingExplorer
@@ -86,8 +95,11 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Adapter",
+    "Annotator",
     "AttentionView",
     "AttributionView",
+    "Circuit",
+    "CircuitGraph",
     "DLAView",
     "HookNameError",
     "InterplayError",
@@ -104,6 +116,7 @@ __all__ = [
     "ablate_spec",
     "attribute",
     "attribute_generation",
+    "circuit",
     "direct_logit_attribution",
     "kl_div",
     "load",
@@ -111,6 +124,7 @@ __all__ = [
     "logit_lens",
     "patch",
     "patch_spec",
+    "probe",
     "register_adapter",
     "steer",
     "steer_spec",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import numpy as np
@@ -80,7 +81,11 @@ def test_steering(gpt2: Any) -> None:
     t = gpt2.run(prompt, interventions=[interplay.steer_spec(1, vec, coeff=200.0)])
     p = t.logits[0, -1].softmax(-1)
     assert big.next_tokens["steered"]["probs"][0] == pytest.approx(float(p.max()), rel=1e-4)
-    assert "without steering" in big._repr_html_() and len(big.to_dataframe()) == 10
+    page = big._repr_html_()
+    assert "without steering" in page and len(big.to_dataframe()) == 10
+    # the biggest next-token change is listed, escaped (token text never becomes markup)
+    tok, before, after = big.changes[0]
+    assert f"{after - before:+.3f}" in page and html.escape(repr(tok)) in page
     only_first = interplay.steer(gpt2, prompt, vec, layer=1, coeff=200.0, positions=[0], max_new_tokens=2)
     assert only_first.kl != pytest.approx(big.kl)
     with pytest.raises(InterplayError, match="dimensions"):

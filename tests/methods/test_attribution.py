@@ -329,8 +329,9 @@ def test_ioi_names_carry_the_largest_attributions_on_the_demo_model() -> None:
     model = interplay.load(device="cpu")
     ds = interplay.tasks.ioi(n=40, seed=0)
     hits = 0
-    for prompt, answer, meta in zip(ds.clean, ds.answer, ds.meta, strict=True):
-        res = attribute(model, prompt, answer, "ig", n_steps=32, progress=False)
+    for prompt, answer, wrong, meta in zip(ds.clean, ds.answer, ds.wrong, ds.meta, strict=True):
+        # the IOI metric, logit(IO) - logit(S): what separates the two names, not what makes a name likely
+        res = attribute(model, prompt, (answer, wrong), "ig", n_steps=32, progress=False)
         names = {" " + meta["io"], " " + meta["s"]}
         bos = model.tokenizer.bos_token_id
         start = 1 if bos is not None and res.token_ids[0] == bos else 0  # BOS is a sink, not an input word

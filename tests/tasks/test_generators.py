@@ -81,9 +81,11 @@ def test_test_split_uses_only_held_out_names_and_templates() -> None:
         ("test", vocab.NAMES_TEST, vocab.IOI_TEMPLATES_TEST),
         ("train", vocab.NAMES_TRAIN, vocab.IOI_TEMPLATES_TRAIN),
     ):
-        ds = tasks.ioi(200, seed=0, split=split)
+        ds = tasks.ioi(len(templates), seed=0, split=split)
         assert {m["io"] for m in ds.meta} | {m["s"] for m in ds.meta} <= set(names)
-        assert {m["template"] for m in ds.meta} == set(range(len(templates)))
+        assert {m["template"] for m in ds.meta} == set(range(len(templates)))  # each template once
+        for clean, meta in zip(ds.clean, ds.meta, strict=True):
+            assert _pattern(templates[meta["template"]]).fullmatch(clean)
     facts_test = tasks.facts(90, split="test")
     for clean, meta in zip(facts_test.clean, facts_test.meta, strict=True):
         assert clean == vocab.FACT_TEMPLATES_TEST[meta["relation"]][meta["template"]].format(
@@ -96,6 +98,20 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile(r"\w+".join(re.escape(p) for p in parts))
 
 
+def test_held_out_templates_are_new_combinations_of_trained_parts() -> None:
+    assert len(vocab.IOI_TEMPLATES_TEST) >= 15 and len(vocab.IOI_TEMPLATES_TRAIN) >= 15
+    for opening in vocab.IOI_OPENINGS:
+        assert any(t.startswith(opening) for t in vocab.IOI_TEMPLATES_TRAIN)
+        assert any(t.startswith(opening) for t in vocab.IOI_TEMPLATES_TEST)
+    for action in vocab.IOI_ACTIONS:
+        assert any(t.endswith(action) for t in vocab.IOI_TEMPLATES_TRAIN)
+    for rel in vocab.RELATIONS:
+        train, test = vocab.FACT_TEMPLATES_TRAIN[rel], vocab.FACT_TEMPLATES_TEST[rel]
+        assert not set(train) & set(test) and len(test) >= 3
+        for clause in vocab.FACT_CLAUSES[rel]:
+            assert any(t.endswith(clause) for t in train)
+
+
 def test_training_corpus_has_no_held_out_leakage() -> None:
     rows = corpus.training_rows(6000, seed=0)
     ioi_test = [_pattern(t) for t in vocab.IOI_TEMPLATES_TEST]
@@ -105,9 +121,12 @@ def test_training_corpus_has_no_held_out_leakage() -> None:
     induction_test = {" ".join(m["first"]) for m in tasks.induction(300, seq_len=8, split="test").meta}
     held_out_names = re.compile(r"\b(" + "|".join(vocab.NAMES_TEST) + r")\b")
     for task, text in rows:
-        assert not any(p.search(text) for p in ioi_test + fact_test), text
+        assert not any(p.search(text) for p in fact_test), text
         if task == "ioi":
-            assert any(p.match(text) for p in ioi_train) and not held_out_names.search(text), text
+            sentence = text.rsplit(" ", 1)[0]  # drop " <answer>."
+            assert any(p.fullmatch(sentence) for p in ioi_train), text
+            assert not any(p.fullmatch(sentence) for p in ioi_test), text
+            assert not held_out_names.search(text), text
         if task == "brackets":
             assert not any(text == p or text.startswith(p + " ") for p in bracket_test), text
         if task == "induction":  # a sequence repeated twice or three times

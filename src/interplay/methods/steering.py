@@ -88,7 +88,17 @@ class SteeringResult:
 
         return (f"<div class='interplay-steering' style='display:flex;gap:1em'>{col('without steering', self.baseline_text)}"
                 f"{col(f'steered (layer {self.layer}, coeff {self.coeff:g})', self.steered_text)}</div>"
-                f"<div>next-token KL(baseline || steered) = {self.kl:.4g} nats</div>")
+                f"<div>next-token KL(baseline || steered) = {self.kl:.4g} nats</div>{self._changes_html()}")
+
+    def _changes_html(self, k: int = 8) -> str:
+        """The ``k`` next tokens whose probability steering changed most (token text escaped)."""
+        rows = "".join(
+            f"<tr><td><code>{html.escape(repr(tok))}</code></td><td>{before:.3f}</td><td>{after:.3f}</td>"
+            f"<td style='color:{'#1a7f37' if after >= before else '#cf222e'}'>{after - before:+.3f}</td></tr>"
+            for tok, before, after in self.changes[:k]
+        )
+        return ("<table class='interplay-steering-changes'><thead><tr><th>next token</th><th>p before</th>"
+                f"<th>p steered</th><th>change</th></tr></thead><tbody>{rows}</tbody></table>")
 
     def show(self) -> Any:
         """The two generations side by side (an ipywidgets.HTML)."""

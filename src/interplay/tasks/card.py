@@ -51,7 +51,15 @@ def render_model_card(card: dict[str, Any]) -> str:
         f"**{train.get('wall_time_s', 0) / 60:.1f} minutes** wall time. Final training loss "
         f"{_f(train.get('final_loss', float('nan')))}.",
         "",
-        "Mixture (share of training rows): "
+        (
+            f"First {train['phase1_steps']} steps on "
+            + ", ".join(f"{k} {v:.0%}" for k, v in train.get("phase1_mixture", {}).items())
+            + " (random words repeated, at most 20 per copy: the phase that grows the in-context copying "
+            "circuit), then the mixture. "
+            if train.get("phase1_steps")
+            else ""
+        )
+        + "Mixture (share of training rows): "
         + ", ".join(f"{k} {v:.0%}" for k, v in train.get("mixture", {}).items())
         + ".",
         "",
@@ -63,6 +71,15 @@ def render_model_card(card: dict[str, Any]) -> str:
     for key, label in SUMMARY_LABELS.items():
         ok = "yes" if card["passed"][key] else "**NO**"
         lines.append(f"| {label} | {_f(card['summary'][key])} | ≥ {card['thresholds'][key]} | {ok} |")
+    if not (card["passed"]["max_induction_score"] and card["passed"]["max_previous_token_score"]):
+        lines += [
+            "",
+            "Not yet met: no single head attends like a textbook induction or previous-token head. The model",
+            "does copy in context (see the induction rows below), but it spreads the work: its first-layer",
+            "heads attend sharply by token content, and the second layer's heads take a recency-weighted",
+            "window of the last few tokens instead of exactly the previous one. Use the induction scores",
+            "below as a ranking, not as evidence of one clean circuit.",
+        ]
     lines += [
         "",
         "## Tasks (held-out evaluation sets)",
@@ -83,10 +100,12 @@ def render_model_card(card: dict[str, Any]) -> str:
         f"BOS + 20 words + the same 20): first half {_f(icl['first_half'])} nats, repeated half "
         f"{_f(icl['second_half'])} nats (drop {_f(icl['drop'])}).",
         "",
-        "What held out means: IOI uses names (" + ", ".join(vocab.NAMES_TEST[:5]) + ", ...) and templates",
-        "never used in an IOI sentence in training (the names do occur in filler sentences and facts, so",
-        "their embeddings are trained). Every fact of the invented world is trained through training",
-        "phrasings; the test asks for the same facts through phrasings never seen in training (e.g.",
+        "What held out means: IOI uses names (" + ", ".join(vocab.NAMES_TEST[:5]) + ", ...) never used in",
+        "an IOI sentence in training (they occur in filler sentences and facts, so their embeddings are",
+        f"trained) and {len(vocab.IOI_TEMPLATES_TEST)} templates never seen in training: each pairs an",
+        "opening clause with an action clause that occur in training only in other pairings",
+        f"({len(vocab.IOI_TEMPLATES_TRAIN)} training templates). Every fact of the invented world is",
+        "trained; the test asks for the same facts through phrasings never seen in training (e.g.",
         '"' + vocab.FACT_TEMPLATES_TEST["capital"][2] + '"). Induction and bracket sequences are split',
         "by a hash of their content.",
         "",

@@ -30,6 +30,15 @@ MIXTURE: dict[str, float] = {
 }
 
 
+# The first training phase: only repeated random words, the task that grows induction heads. In
+# the full mixture (and with echo rows or sequences longer than 20 words in this phase) they did
+# not form within the budget; grown first, they persist and the other tasks build on them.
+CIRCUITS_FIRST: dict[str, float] = {"induction": 1.0}
+
+# The tokenizer is trained on a fixed mixture, so that it does not change when MIXTURE is tuned.
+TOKENIZER_MIXTURE: dict[str, float] = {task: 1 / 7 for task in MIXTURE}
+
+
 def _ioi_rows(n: int, seed: int) -> list[str]:
     return [c + a + "." for c, _, a, _, _ in ioi_examples(n, seed=seed, split="train")]
 
@@ -62,13 +71,20 @@ def _induction_rows(n: int, rng: random.Random, max_len: int) -> list[str]:
 
 
 def _echo_rows(n: int, rng: random.Random) -> list[str]:
-    """ "tree = tree , moon = moon , ...": rewards attending to the previous token and copying it.
+    """Random word triples x y x ("tree moon tree lamp Mary lamp ..."): the third word of each
+    triple is the word before the previous one, which rewards attending to the previous token.
 
     The previous-token heads this grows are what induction heads compose with; without this task
     the demo model's induction heads did not form within the training budget.
     """
     words = vocab.all_words()
-    return [" , ".join(f"{w} = {w}" for w in rng.sample(words, rng.randint(3, 10))) for _ in range(n)]
+    rows = []
+    for _ in range(n):
+        picked = rng.sample(words, 2 * rng.randint(3, 10))
+        rows.append(
+            " ".join(w for i in range(0, len(picked), 2) for w in (picked[i], picked[i + 1], picked[i]))
+        )
+    return rows
 
 
 def _bracket_rows(n: int, rng: random.Random) -> list[str]:
@@ -87,13 +103,22 @@ def _bracket_rows(n: int, rng: random.Random) -> list[str]:
     return rows
 
 
-def training_rows(n: int, seed: int = 0, max_induction_len: int = 30) -> list[tuple[str, str]]:
-    """``n`` (task, text) training rows in a seeded order, shares following ``MIXTURE``."""
-    rng = random.Random(f"corpus/{seed}")
-    counts = {task: round(share * n) for task, share in MIXTURE.items()}
-    counts["ioi"] += n - sum(counts.values())
+def training_rows(
+    n: int, seed: int = 0, max_induction_len: int = 20, mixture: dict[str, float] | None = None, tag: str = ""
+) -> list[tuple[str, str]]:
+    """``n`` (task, text) training rows in a seeded order, shares following ``mixture``.
+
+    ``tag`` names a training phase, so that two phases draw different rows.
+    """
+    mixture = MIXTURE if mixture is None else mixture
+    unknown = set(mixture) - set(MIXTURE)
+    if unknown:
+        raise ValueError(f"unknown tasks in mixture: {sorted(unknown)}")
+    rng = random.Random(f"corpus/{seed}{tag}")
+    counts = {task: round(mixture.get(task, 0.0) * n) for task in MIXTURE}
+    counts[max(mixture, key=lambda t: mixture[t])] += n - sum(counts.values())
     texts: dict[str, list[str]] = {
-        "ioi": _ioi_rows(counts["ioi"], seed) if counts["ioi"] else [],
+        "ioi": _ioi_rows(counts["ioi"], seed + 7919 * len(tag)) if counts["ioi"] else [],
         "facts": _fact_rows(counts["facts"], rng),
         "induction": _induction_rows(counts["induction"], rng, max_induction_len),
         "echo": _echo_rows(counts["echo"], rng),
@@ -112,7 +137,7 @@ def training_rows(n: int, seed: int = 0, max_induction_len: int = 30) -> list[tu
 
 def tokenizer_corpus(seed: int = 0, n_rows: int = 20000) -> list[str]:
     """Lines to train the tokenizer on: training rows plus every word any task prompt uses."""
-    lines = [text for _, text in training_rows(n_rows, seed)]
+    lines = [text for _, text in training_rows(n_rows, seed, mixture=TOKENIZER_MIXTURE, tag="/tokenizer")]
     words: set[str] = set(vocab.all_words())
     templates = [
         *vocab.IOI_TEMPLATES_TRAIN,

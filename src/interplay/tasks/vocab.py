@@ -6,13 +6,15 @@ Everything here is plain data. Every word is meant to be a single token with a l
 Held-out policy (what ``split="test"`` means):
 
 * IOI: the test split uses only ``NAMES_TEST`` and ``IOI_TEMPLATES_TEST``; training IOI sentences
-  use only ``NAMES_TRAIN`` and ``IOI_TEMPLATES_TRAIN``. The held-out names still occur in training
-  in other roles (filler sentences, facts about people, random token sequences), so their
-  embeddings are trained; what is held out is their use in an IOI sentence.
+  use only ``NAMES_TRAIN`` and ``IOI_TEMPLATES_TRAIN``. A template is an opening clause plus an
+  action clause; the test templates are pairings never seen in training (each part is seen in
+  other pairings). The held-out names still occur in training in other roles (filler sentences,
+  facts about people, random token sequences), so their embeddings are trained; what is held out
+  is their use in an IOI sentence.
 * facts: every fact of the invented world is trained (a model cannot recall a fact it never saw),
-  always through ``*_TEMPLATES_TRAIN`` phrasings. The test split asks for the same facts through
-  ``*_TEMPLATES_TEST`` phrasings that never occur in training, so recall has to come from where the
-  fact is stored, not from a memorised string.
+  always through ``FACT_TEMPLATES_TRAIN`` phrasings. The test split asks for the same facts through
+  ``FACT_TEMPLATES_TEST`` phrasings (lead-in + clause pairings) that never occur in training, so
+  recall has to come from where the fact is stored, not from a memorised string.
 * induction and brackets: sequences are split by a hash of their content (see ``hash_split``).
 """
 
@@ -26,6 +28,14 @@ NAMES_TRAIN: tuple[str, ...] = (
     "Susan", "Frank", "Julia", "Steven", "Claire", "Henry", "Rachel", "Oliver", "Grace", "Jack",
     "Sophie", "Adam", "Emily", "Simon", "Jane", "Luke", "Amy", "Carl", "Nina", "Victor",
     "Rose", "Brian", "Diana", "Eric", "Fiona",
+    # Names that occur only in IOI and filler sentences (no facts): with many names in IOI
+    # training, the model cannot memorise per-name rules and has to learn a general copying
+    # circuit, which is what lets it generalise to the held-out names.
+    "Alex", "Ben", "Chris", "Dan", "Edward", "Fred", "Gary", "Harry", "Ian", "Jim",
+    "Ken", "Larry", "Nick", "Owen", "Phil", "Sam", "Ted", "Tony", "Walter", "Bill",
+    "Amber", "Beth", "Cara", "Dora", "Eva", "Gina", "Holly", "Jenny", "Kim", "Lily",
+    "Megan", "Nora", "Paula", "Rita", "Tina", "Wendy", "Linda", "Monica", "Karen", "Lisa",
+    "Carol", "Betty", "Donna", "Ruth", "Joan", "Sally", "Andrew", "Charles", "Joseph", "Richard",
 )  # fmt: skip
 NAMES_TEST: tuple[str, ...] = (
     "Hannah", "Ivan", "Olivia", "Kevin", "Zoe", "Martin", "Chloe", "Oscar", "Ruby", "Felix",
@@ -49,43 +59,61 @@ OBJECTS: tuple[str, ...] = (
     "knife", "bell",
 )  # fmt: skip
 
-# Prompts end right before the indirect object. {A} is the first name mentioned, {B} the second,
-# {S} the repeated subject; ABBA puts the indirect object first ({A} = IO, {B} = S).
-IOI_TEMPLATES_TRAIN: tuple[str, ...] = (
-    "When {A} and {B} went to the {PLACE}, {S} gave a {OBJECT} to",
-    "Then, {A} and {B} went to the {PLACE}. {S} gave a {OBJECT} to",
-    "Then, {A} and {B} had a long argument, and afterwards {S} said to",
-    "After {A} and {B} went to the {PLACE}, {S} gave a {OBJECT} to",
-    "While {A} and {B} were working at the {PLACE}, {S} gave a {OBJECT} to",
-    "Friends {A} and {B} found a {OBJECT} at the {PLACE}. {S} gave it to",
-    "{A} and {B} went to the {PLACE}. {S} handed the {OBJECT} to",
-    "When {A} and {B} got a {OBJECT} at the {PLACE}, {S} decided to give it to",
-    "The {PLACE} {A} and {B} went to had a {OBJECT}. {S} gave it to",
-    "Then, {A} and {B} were thinking about going to the {PLACE}. {S} wanted to give a {OBJECT} to",
-    "Then in the morning, {A} and {B} went to the {PLACE}. {S} brought a {OBJECT} to",
-    "As {A} and {B} walked to the {PLACE}, {S} threw a {OBJECT} to",
-    "{A} and {B} had a lot of fun at the {PLACE}. {S} gave a {OBJECT} to",
-    "Once {A} and {B} reached the {PLACE}, {S} passed the {OBJECT} to",
-    "At the {PLACE}, {A} and {B} found a {OBJECT}. {S} sold it to",
-    "Later, {A} and {B} met at the {PLACE}, where {S} showed the {OBJECT} to",
-    "{A} and {B} were cleaning the {PLACE}. {S} lent a {OBJECT} to",
-    "Since {A} and {B} were at the {PLACE}, {S} sent a {OBJECT} to",
-    "Yesterday {A} and {B} visited the {PLACE}, and {S} offered a {OBJECT} to",
-    "When {A} and {B} arrived at the {PLACE}, {S} read a letter to",
-    "{A} and {B} went shopping at the {PLACE}. Later, {S} bought a {OBJECT} for",
-    "When {A} and {B} were in the {PLACE}, {S} wrote a note to",
-    "In the {PLACE}, {A} and {B} played a game, and {S} lost a {OBJECT} to",
-    "After lunch, {A} and {B} walked to the {PLACE}, and {S} gave a {OBJECT} to",
-    "{A} met {B} at the {PLACE}, and {S} sold a {OBJECT} to",
-    "Then {A} called {B} from the {PLACE}, and {S} promised a {OBJECT} to",
+# IOI templates are built from an opening clause (introducing {A} and {B}) and an action
+# clause (the repeated subject {S} doing something "to" the indirect object). Prompts end right
+# before the indirect object. ABBA puts the indirect object first ({A} = IO, {B} = S).
+# Held-out templates are held-out combinations: every opening and every action also occurs in
+# training, but never in these pairings.
+IOI_OPENINGS: tuple[str, ...] = (
+    "When {A} and {B} went to the {PLACE},",
+    "After {A} and {B} went to the {PLACE},",
+    "Then, {A} and {B} went to the {PLACE}.",
+    "While {A} and {B} were working at the {PLACE},",
+    "Friends {A} and {B} found a {OBJECT} at the {PLACE}.",
+    "As {A} and {B} walked to the {PLACE},",
+    "{A} and {B} had a lot of fun at the {PLACE}.",
+    "Once {A} and {B} reached the {PLACE},",
+    "Later, {A} and {B} met at the {PLACE}, and",
+    "Since {A} and {B} were at the {PLACE},",
+    "Yesterday {A} and {B} visited the {PLACE}, and",
+    "Before {A} and {B} left the {PLACE},",
+    "If {A} and {B} go to the {PLACE},",
+    "The day {A} and {B} cooked dinner at the {PLACE},",
+    "On Sunday, {A} and {B} relaxed at the {PLACE}, and",
+    "In the morning, {A} met {B} at the {PLACE}, and",
 )
-IOI_TEMPLATES_TEST: tuple[str, ...] = (
-    "The day {A} and {B} went to the {PLACE}, {S} gave a {OBJECT} to",
-    "Before {A} and {B} left the {PLACE}, {S} returned the {OBJECT} to",
-    "On Sunday, {A} and {B} relaxed at the {PLACE}, and {S} showed a {OBJECT} to",
-    "If {A} and {B} go to the {PLACE}, {S} will give a {OBJECT} to",
-    "Both {A} and {B} stayed at the {PLACE}. Then {S} gave the {OBJECT} to",
-    "{A} and {B} cooked dinner at the {PLACE}, so {S} carried a {OBJECT} to",
+IOI_ACTIONS: tuple[str, ...] = (
+    "{S} gave a {OBJECT} to",
+    "{S} handed the {OBJECT} to",
+    "{S} brought a {OBJECT} to",
+    "{S} threw a {OBJECT} to",
+    "{S} passed the {OBJECT} to",
+    "{S} showed the {OBJECT} to",
+    "{S} lent a {OBJECT} to",
+    "{S} sent a {OBJECT} to",
+    "{S} offered a {OBJECT} to",
+    "{S} returned the {OBJECT} to",
+    "{S} will give a {OBJECT} to",
+    "{S} carried a {OBJECT} to",
+    "{S} read a letter to",
+    "{S} said goodbye to",
+    "{S} wanted to give a {OBJECT} to",
+    "{S} sold the {OBJECT} to",
+)
+
+
+def _ioi_is_test(opening: int, action: int) -> bool:
+    return (5 * opening + action) % 8 == 0
+
+
+IOI_TEMPLATES_TRAIN: tuple[str, ...] = tuple(
+    f"{o} {a}"
+    for i, o in enumerate(IOI_OPENINGS)
+    for j, a in enumerate(IOI_ACTIONS)
+    if not _ioi_is_test(i, j)
+)
+IOI_TEMPLATES_TEST: tuple[str, ...] = tuple(
+    f"{o} {a}" for i, o in enumerate(IOI_OPENINGS) for j, a in enumerate(IOI_ACTIONS) if _ioi_is_test(i, j)
 )
 
 # The invented world: countries, their capitals and languages; people and their professions.
@@ -112,58 +140,73 @@ PROFESSIONS: tuple[str, ...] = (
 
 CAPITAL_OF: dict[str, str] = dict(zip(COUNTRIES, CAPITALS, strict=True))
 LANGUAGE_OF: dict[str, str] = {c: LANGUAGES[(7 * i + 3) % len(LANGUAGES)] for i, c in enumerate(COUNTRIES)}
-PROFESSION_OF: dict[str, str] = {p: PROFESSIONS[(11 * i + 5) % len(PROFESSIONS)] for i, p in enumerate(NAMES)}
+# People of the invented world (who have a profession): the first 45 training names and the
+# held-out ones.
+PEOPLE: tuple[str, ...] = NAMES_TRAIN[:45] + NAMES_TEST
+PROFESSION_OF: dict[str, str] = {p: PROFESSIONS[(11 * i + 5) % len(PROFESSIONS)] for i, p in enumerate(PEOPLE)}
 
-# Fact templates end right before the object. Test phrasings never occur in training.
-FACT_TEMPLATES_TRAIN: dict[str, tuple[str, ...]] = {
+# Fact phrasings are a lead-in (possibly none) plus a relation clause, ending right before the
+# object. Held-out phrasings are held-out combinations (always with a lead-in): every lead-in and
+# every clause also occurs in training, never in these pairings.
+FACT_LEADS: tuple[str, ...] = (
+    "",
+    "Did you know that",
+    "Everyone knows that",
+    "According to an old book,",
+    "Last summer I learned that",
+    "It is often said that",
+    "My teacher told me that",
+    "As the map shows,",
+)
+FACT_CLAUSES: dict[str, tuple[str, ...]] = {
     "capital": (
-        "The capital of {X} is",
-        "The capital city of {X} is",
+        "the capital of {X} is",
+        "the capital city of {X} is",
         "{X} has its capital in",
-        "In {X}, the capital is",
-        "The government of {X} sits in its capital,",
-        "The largest city and capital of {X} is",
-        "Travelers to {X} often visit its capital,",
-        "My friend moved to {X} and now lives in the capital,",
+        "the largest city and capital of {X} is",
     ),
     "language": (
-        "The language of {X} is",
-        "People in {X} speak",
-        "In {X}, people speak",
-        "The official language of {X} is",
-        "Children in {X} learn to read in",
-        "The newspapers of {X} are printed in",
-        "Most songs from {X} are sung in",
-        "My friend moved to {X} and learned to speak",
+        "the language of {X} is",
+        "people in {X} speak",
+        "the official language of {X} is",
+        "children in {X} learn to read in",
     ),
     "profession": (
         "{X} works as a",
         "{X} is a",
-        "By profession, {X} is a",
         "{X} earns a living as a",
-        "Everyone in town knows {X} as a",
-        "{X} has always wanted to be a",
-        "For many years, {X} has worked as a",
-        "The job of {X} is being a",
+        "for many years, {X} has worked as a",
     ),
+}
+
+
+def _fact_is_test(lead: int, clause: int) -> bool:
+    return lead > 0 and (lead + clause) % 4 == 0
+
+
+def _phrase(lead: str, clause: str) -> str:
+    return f"{lead} {clause}" if lead else clause[0].upper() + clause[1:]
+
+
+FACT_TEMPLATES_TRAIN: dict[str, tuple[str, ...]] = {
+    rel: tuple(
+        _phrase(lead, c)
+        for i, lead in enumerate(FACT_LEADS)
+        for j, c in enumerate(clauses)
+        if not _fact_is_test(i, j)
+    )
+    for rel, clauses in FACT_CLAUSES.items()
 }
 FACT_TEMPLATES_TEST: dict[str, tuple[str, ...]] = {
-    "capital": (
-        "Did you know that the capital of {X} is",
-        "Last summer we flew to {X} and stayed in its capital,",
-        "According to an old map, the capital city of {X} is",
-    ),
-    "language": (
-        "Did you know that the people in {X} speak",
-        "Last summer we flew to {X} and heard people speak",
-        "According to an old book, the official language of {X} is",
-    ),
-    "profession": (
-        "Did you know that {X} works as a",
-        "Last summer we met {X}, who works as a",
-        "According to an old book, {X} earns a living as a",
-    ),
+    rel: tuple(
+        _phrase(lead, c)
+        for i, lead in enumerate(FACT_LEADS)
+        for j, c in enumerate(clauses)
+        if _fact_is_test(i, j)
+    )
+    for rel, clauses in FACT_CLAUSES.items()
 }
+
 RELATIONS: tuple[str, ...] = ("capital", "language", "profession")
 FACTS: dict[str, dict[str, str]] = {
     "capital": CAPITAL_OF,
@@ -172,33 +215,22 @@ FACTS: dict[str, dict[str, str]] = {
 }
 
 # Natural-ish filler sentences ({N} a name, {P} a place, {O} an object, {C} a country). They use
-# every name (held-out ones included) and the words of the held-out templates, so that no word a
-# test prompt uses is untrained.
+# every name, held-out ones included, so no name a test prompt uses has an untrained embedding.
 FILLER_TEMPLATES: tuple[str, ...] = (
     "{N} walked to the {P} with a {O}.",
     "{N} found a {O} near the {P}.",
     "The {O} was left in the {P}.",
-    "{N} returned home with a {O}.",
-    "{N} relaxed at the {P} on Sunday.",
     "{N} stayed at the {P} for the day.",
     "{N} cooked dinner at the {P}.",
-    "{N} carried a {O} all day.",
-    "{N} left the {P} before the rain.",
-    "{N} will go to the {P} if it is sunny.",
     "{N} lives near the {P} in {C}.",
     "Every morning {N} cleans the {O}.",
     "{N} bought a {O} at the {P}.",
     "The {P} in {C} has a big {O}.",
     "{N} likes the {P} very much.",
     "{N} was reading a book in the {P}.",
-    "Did you know that {N} found a {O} at the {P}?",
-    "Last summer {N} flew to {C} and stayed at a {P}.",
-    "According to an old book, the {P} was near a lake in {C}.",
-    "We met {N} in the city last summer.",
-    "{N} heard a song about the {O}, and it was spoken in a quiet voice.",
     "It was late, so {N} left the {O} at the {P}.",
-    "Both dogs stayed at the {P} for the day.",
-    "What a nice {O}, said {N}, and that was the best job of the day.",
+    "{N} heard a song about the {O}.",
+    "In {C}, {N} painted the {P} blue.",
 )
 BRACKET_PAIRS: dict[str, str] = {"(": ")", "[": "]", "{": "}", "<": ">"}
 

@@ -83,18 +83,7 @@ class TokenHeatmap(BaseWidget):
         return decode_array(self.values).astype(np.float32)
 
     def _scale(self, arr: npt.NDArray[np.float32]) -> dict[str, Any]:
-        finite = arr[np.isfinite(arr)]
-        signed = finite.size > 0 and finite.min() < 0 < finite.max()
-        cmap = self._cmap.lower()
-        if cmap not in ("auto", *SEQUENTIAL, *DIVERGING):
-            raise ValueError(f"unknown cmap {self._cmap!r}: use 'auto' or one of {SEQUENTIAL + DIVERGING}")
-        if cmap == "auto":
-            kind = "diverging" if (signed or self._center is not None) else "sequential"
-            cmap = "rdbu" if kind == "diverging" else "viridis"
-        else:
-            kind = "diverging" if cmap in DIVERGING else "sequential"
-        center = (0.0 if self._center is None else float(self._center)) if kind == "diverging" else None
-        return {"kind": kind, "cmap": cmap, "center": center}
+        return scale_spec(arr, self._cmap, self._center)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "values" and not isinstance(value, dict):  # widget.values = ndarray
@@ -115,6 +104,23 @@ class TokenHeatmap(BaseWidget):
         if not (0 <= row < n_rows and 0 <= pos < n_tokens):
             raise traitlets.TraitError(f"selected {sel!r} is outside the {n_rows} x {n_tokens} heatmap")
         return {"row": row, "pos": pos}
+
+
+def scale_spec(arr: npt.NDArray[np.float32], cmap: str = "auto", center: float | None = None) -> dict[str, Any]:
+    """The ``scale`` trait for values ``arr``: diverging (centred) for signed values or a given
+    ``center``, else sequential; ``cmap`` "auto" or one of SEQUENTIAL/DIVERGING."""
+    finite = arr[np.isfinite(arr)]
+    signed = finite.size > 0 and finite.min() < 0 < finite.max()
+    name = cmap.lower()
+    if name not in ("auto", *SEQUENTIAL, *DIVERGING):
+        raise ValueError(f"unknown cmap {cmap!r}: use 'auto' or one of {SEQUENTIAL + DIVERGING}")
+    if name == "auto":
+        kind = "diverging" if (signed or center is not None) else "sequential"
+        name = "rdbu" if kind == "diverging" else "viridis"
+    else:
+        kind = "diverging" if name in DIVERGING else "sequential"
+    mid = (0.0 if center is None else float(center)) if kind == "diverging" else None
+    return {"kind": kind, "cmap": name, "center": mid}
 
 
 def _check_tokens(tokens: Sequence[str]) -> list[str]:

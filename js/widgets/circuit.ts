@@ -1,0 +1,37 @@
+/**
+ * anywidget glue for interplay.CircuitGraph: reads the synced traits, keeps the view in step with
+ * `change:<trait>` events, answers faithfulness and node requests through rpc.ts, and writes `k`,
+ * `selected` and `prompt_index` back when the user sets them.
+ */
+
+import { request } from "../lib/rpc";
+import type { RenderProps } from "../lib/types";
+import { bindTraits } from "../lib/widget_glue";
+import { CircuitView } from "../views/circuit";
+import { TRAITS, type CircuitState } from "../views/circuit_model";
+
+function render({ model, el }: RenderProps<CircuitState>): () => void {
+  const traits = bindTraits(model, TRAITS);
+  const view = new CircuitView(el, traits.initial, {
+    request: (method, params) => request(model, method, params, { timeoutMs: 600_000 }),
+    onK(k) {
+      model.set("k", k);
+      model.save_changes();
+    },
+    onSelect(selection) {
+      model.set("selected", selection);
+      model.save_changes();
+    },
+    onPrompt(index) {
+      model.set("prompt_index", index);
+      model.save_changes();
+    },
+  });
+  const stop = traits.listen((changed) => view.update(changed));
+  return () => {
+    stop();
+    view.destroy();
+  };
+}
+
+export default { render };

@@ -1,0 +1,153 @@
+"""Probing: the logistic regression against analytic answers, the control task, the split, and errors."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import interplay
+from interplay.methods.probing import ProbeError, control_labels, fit_logistic, probe
+
+TEXTS = [
+    "When Mary and John went to the store, John gave a drink to Mary.",
+    "The capital of France is Paris. The quick brown fox jumps over the lazy dog.",
+    "When Mary and John went to the store, Mary gave a drink to John.",
+    "The quick brown fox jumps over the lazy dog.",
+]
+
+
+def test_fit_matches_the_analytic_optimum() -> None:
+    """Two points x = +1 (class 1) and x = -1 (class 0): by symmetry b = 0 and W = [[-a], [a]] with
+    1 / (1 + exp(2a)) = l2 * a (the stationarity condition), solved here by bisection."""
+    l2 = 0.1
+    x = torch.tensor([[1.0], [-1.0]])
+    y = torch.tensor([1, 0])
+    w, b = fit_logistic(x, y, 2, l2=l2)
+    lo, hi = 0.0, 10.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if 1 / (1 + math.exp(2 * mid)) > l2 * mid else (lo, mid)
+    a = (lo + hi) / 2
+    np.testing.assert_allclose(w.numpy().ravel(), [-a, a], atol=1e-6)
+    np.testing.assert_allclose(b.numpy(), [0.0, 0.0], atol=1e-6)
+
+
+def test_fit_is_the_minimiser() -> None:
+    """On random 3-class data the objective's gradient vanishes at the returned weights (the
+    objective is strictly convex in W, so this is the unique optimum)."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(200, 5, generator=g, dtype=torch.float64)
+    y = (x[:, 0] + 0.5 * torch.randn(200, generator=g, dtype=torch.float64) > 0).long() + (x[:, 1] > 1).long()
+    w, b = fit_logistic(x, y, 3, l2=0.05)
+    w, b = w.clone().requires_grad_(True), b.clone().requires_grad_(True)
+    loss = torch.nn.functional.cross_entropy(x @ w.T + b, y) + 0.025 * (w * w).sum()
+    gw, gb = torch.autograd.grad(loss, [w, b])
+    assert float(gw.abs().max()) < 1e-7 and float(gb.abs().max()) < 1e-7
+
+
+def test_separable_direction_is_recovered() -> None:
+    rng = np.random.default_rng(0)
+    mu = rng.normal(size=16)
+    mu /= np.linalg.norm(mu)
+    y = rng.integers(0, 2, 400)
+    x = rng.normal(size=(400, 16)) * 0.3 + np.outer(2 * y - 1, mu) * 2
+    w, _ = fit_logistic(torch.from_numpy(x), torch.from_numpy(y), 2, l2=1e-2)
+    d = (w[1] - w[0]).numpy()
+    assert d @ mu / np.linalg.norm(d) > 0.95
+
+
+def test_control_labels_are_per_type() -> None:
+    types = np.array([5, 7, 5, 9, 7, 5, 11, 12, 13, 14] * 20)
+    y = np.array([0, 1] * 100)
+    c = control_labels(types, y, 2, seed=0)
+    for t in np.unique(types):
+        assert len(set(c[types == t].tolist())) == 1
+    assert set(c.tolist()) <= {0, 1}
+
+
+def _labels(model: Any, texts: list[str], words: set[str]) -> list[list[str | None]]:
+    return [["name" if tok.strip() in words else None for tok in model.to_str_tokens(t)] for t in texts]
+
+
+def test_probe_on_a_tiny_model(gpt2: Any) -> None:
+    labels = _labels(gpt2, TEXTS, {"Mary", "John", "Paris", "France"})
+    r = probe(gpt2, (TEXTS, labels), layers=[0, 1], test_size=0.5)
+    assert r.layers == [0, 1] and r.classes == ["other", "name"] and r.component == "resid_post"
+    assert r.accuracy.shape == (2,) and np.all((r.accuracy >= 0) & (r.accuracy <= 1))
+    assert r.n_train_texts == 2 and r.n_test_texts == 2
+    np.testing.assert_allclose(r.selectivity, r.accuracy - r.control_accuracy)
+    v = r.direction(1, "name")
+    assert v.shape == (gpt2.cfg.d_model,) and v.dtype == torch.float32
+    assert abs(float(v.norm()) - 1) < 1e-5
+    torch.testing.assert_close(r.direction(1, "other"), -v)
+    # the weights live in activation space: they reproduce the probe's predictions on raw activations
+    s = r.scores(gpt2, TEXTS[0], layer=1)
+    assert len(s) == 1 and s[0].shape == (len(labels[0]),)
+    df = r.to_dataframe()
+    assert list(df.columns) == ["layer", "train_accuracy", "accuracy", "control_accuracy", "selectivity"]
+    w = r.show()
+    assert w.tokens == ["L0", "L1"] and w.row_labels == ["accuracy", "control accuracy", "selectivity"]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    assert r.plot() is not None
+    # the direction steers (shape and signature agree with interplay.steer)
+    out = interplay.steer(gpt2, "When Mary and", v, layer=1, component="resid_post", coeff=2.0, max_new_tokens=2)
+    assert out is not None
+
+
+def test_multiclass_and_annotator_input(gpt2: Any) -> None:
+    a = interplay.Annotator(TEXTS, labels=["name", "place", "animal"], model=gpt2)
+    a.add_where("name", lambda t: t.strip() in ("Mary", "John"))
+    a.add_where("place", lambda t: t.strip() in ("Paris", "France", "store"))
+    a.add_where("animal", lambda t: t.strip() in ("fox", "dog"))
+    r = probe(gpt2, a, layers=[0], rest=None)
+    assert r.classes == ["animal", "name", "place"]
+    assert r.n_train + r.n_test == len(a.annotations)  # single-token labels, no overlaps, rest=None
+    with pytest.raises(ProbeError, match="needs a label"):
+        r.direction(0)
+    assert r.direction(0, "place").shape == (gpt2.cfg.d_model,)
+    rb = probe(gpt2, a, layers=[0], label="name")
+    assert rb.classes == ["other", "name"]
+
+
+def test_probe_errors(gpt2: Any) -> None:
+    labels = _labels(gpt2, TEXTS, {"Mary", "John"})
+    with pytest.raises(ProbeError, match="do not exist"):
+        probe(gpt2, (TEXTS, labels), layers=[7])
+    with pytest.raises(ProbeError, match="unknown component"):
+        probe(gpt2, (TEXTS, labels), component="resid_sideways")
+    with pytest.raises(ProbeError, match="no token is labelled"):
+        probe(gpt2, (TEXTS, [[None] * len(x) for x in labels]))
+    with pytest.raises(ProbeError, match="only one class"):
+        probe(gpt2, (TEXTS, labels), rest=None)
+    with pytest.raises(ProbeError, match="at least 2 texts"):
+        probe(gpt2, (TEXTS[:1], labels[:1]))
+    with pytest.raises(ProbeError, match="model splits it into"):
+        probe(gpt2, (TEXTS, [x[:-1] for x in labels]))
+    with pytest.raises(ProbeError, match="no token has the label"):
+        probe(gpt2, (TEXTS, labels), label="place")
+    with pytest.raises(ProbeError, match="Annotator, or"):
+        probe(gpt2, TEXTS)
+    r = probe(gpt2, (TEXTS, labels), layers=[0])
+    with pytest.raises(ProbeError, match="no probe at layer 1"):
+        r.direction(1)
+    with pytest.raises(ProbeError, match="not a class"):
+        r.direction(0, "place")
+
+
+def test_annotator_positions_feed_patch(gpt2: Any) -> None:
+    """Annotator.positions gives what patch(..., positions=) takes: only those positions are swept."""
+    clean = ["When Mary and John went to the store, John gave a drink to"]
+    corrupted = ["When Mary and John went to the store, Mary gave a drink to"]
+    a = interplay.Annotator(clean, labels=["name"], model=gpt2)
+    a.add_where("name", lambda t: t.strip() in ("Mary", "John"))
+    pos = a.positions("name")
+    assert len(pos) == 3
+    res = interplay.patch(gpt2, clean, corrupted, metric=interplay.logit_diff(" Mary", " John"), by="layer_pos",
+                          positions=pos, layers=[0])
+    assert res.values.shape[-1] == len(pos)
