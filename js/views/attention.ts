@@ -163,7 +163,8 @@ export class AttentionView {
     if (!d || !before || d.thumbs !== before.thumbs) this.grid.setData(d, this.scale);
     if (d && (s.tokens !== this.shownTokens || causalChanged)) {
       this.shownTokens = s.tokens;
-      this.pane.setData({ tokens: s.tokens, display: d.display, causal: s.causal !== false }, this.scale);
+      this.pane.setData({ tokens: s.tokens, display: d.display, causal: s.causal !== false,
+        shape: { layers: s.n_layers, heads: s.n_heads } }, this.scale);
       this.tokens.setData(s.tokens, d.display);
     }
     if (d && this.sort >= d.scoreNames.length) this.setSort(0, defaultOrder(d.scoreNames[0] ?? ""), false);

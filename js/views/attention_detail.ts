@@ -27,6 +27,19 @@ export interface PaneData {
   tokens: string[];
   display: string[];
   causal: boolean;
+  /** Layers and heads of the model, for prefetching the neighbours of the selected head. */
+  shape?: { layers: number; heads: number };
+}
+
+/** The heads one arrow key away from `h` (next / previous head, same head one layer up / down). */
+export function neighbours(h: HeadRef, shape: { layers: number; heads: number }): HeadRef[] {
+  const out: HeadRef[] = [];
+  for (const [dl, dh] of [[0, 1], [0, -1], [1, 0], [-1, 0]] as const) {
+    const layer = h.layer + dl;
+    const head = h.head + dh;
+    if (layer >= 0 && layer < shape.layers && head >= 0 && head < shape.heads) out.push({ layer, head });
+  }
+  return out;
 }
 
 function div(doc: Document, cls: string, text?: string): HTMLDivElement {
@@ -146,6 +159,10 @@ export class PatternPane {
     return this.win;
   }
 
+  private get shape(): { layers: number; heads: number } | null {
+    return this.data?.shape ?? null;
+  }
+
   get n(): number {
     return this.data?.tokens.length ?? 0;
   }
@@ -176,8 +193,9 @@ export class PatternPane {
     if (!ready || !head) return;
     const n = this.n;
     const { whole, tiles, stride } = this.requests();
-    this.store.pattern(head, whole, n);
+    const mine = this.store.pattern(head, whole, n);
     for (const t of tiles) this.store.pattern(head, t, n);
+    if (mine.status === "ok" && this.shape) this.store.prefetch(neighbours(head, this.shape), whole, n);
     const errors = this.store.errors(head);
     this.error.textContent = errors.length ? `Could not load this head's attention: ${errors.join("; ")}` : "";
     this.error.hidden = this.retry.hidden = errors.length === 0;
@@ -210,9 +228,13 @@ export class PatternPane {
     const data = this.data;
     const ctx = sizeCanvas(this.canvas, PANE_GUTTER + this.side, PANE_TOP + this.side, this.dpr());
     if (!ctx || !data || !this.head) return;
+    const tiles = this.loaded();
     drawPattern(ctx, {
-      side: this.side, win: this.win, n: this.n, tiles: this.loaded(), display: data.display, query: this.query, hover: this.hover, theme,
+      side: this.side, win: this.win, n: this.n, tiles, display: data.display, query: this.query, hover: this.hover, theme,
     });
+    // What is on the canvas, for tests and benchmarks (cheap to read, unlike the pixels).
+    this.canvas.dataset.head = `${this.head.layer}/${this.head.head}`;
+    this.canvas.dataset.loaded = tiles.length > 0 ? "1" : "0";
   }
 
   zoom(factor: number, anchorQ?: number, anchorK?: number): void {

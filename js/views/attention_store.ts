@@ -113,6 +113,18 @@ export class PatternStore {
 
   /** The pattern window of a head: cached, or requested now (`n` = sequence length). */
   pattern(h: HeadRef, w: WindowSpec, n: number): Entry {
+    return this.load(h, w, n, false);
+  }
+
+  /**
+   * Ask, quietly (no "computing…"), for windows the person is likely to look at next, so that
+   * stepping to a neighbouring head draws from the cache instead of waiting for Python.
+   */
+  prefetch(heads: HeadRef[], w: WindowSpec, n: number): void {
+    for (const h of heads) this.load(h, w, n, true);
+  }
+
+  private load(h: HeadRef, w: WindowSpec, n: number, quiet: boolean): Entry {
     const key = windowKey(h, w);
     const hit = this.entries.get(key);
     if (hit) return hit;
@@ -126,7 +138,7 @@ export class PatternStore {
         if (tile.stride === 1 && tile.q0 === 0 && tile.k0 === 0 && tile.q1 === n && tile.k1 === n) this.whole.set(headKey(h), tile);
       },
       (error) => this.entries.set(key, { status: "error", error }),
-      false,
+      quiet,
     );
     return pending;
   }

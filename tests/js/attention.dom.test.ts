@@ -169,6 +169,25 @@ describe("AttentionView selection and the detail pane", () => {
     expect(model.traits.selected).toBeNull();
   });
 
+  it("prefetches the neighbouring heads quietly, so stepping to one needs no round trip", async () => {
+    const model = new FakeAttentionModel(attentionTraits(TOKENS, { selected: { layer: 0, head: 0 } }));
+    const root = mount(model);
+    await settle();
+    expect(model.requests("pattern")).toHaveLength(1); // neighbours wait for the selected head
+    model.replyPattern(model.requests("pattern")[0], causalCodes(4), 4, 4);
+    await settle();
+    const heads = () => model.requests("pattern").map((r) => [r.params.layer, r.params.head]);
+    expect(heads()).toEqual([[0, 0], [0, 1], [1, 0]]);
+    expect(q(root, ".interplay-busy").hidden).toBe(true); // prefetching is not "computing…"
+    model.replyPattern(model.requests("pattern")[1], causalCodes(4), 4, 4);
+    await settle();
+    model.set("selected", { layer: 0, head: 1 });
+    await settle();
+    expect(heads().filter(([l, h]) => l === 0 && h === 1)).toHaveLength(1); // served from the cache
+    expect(q(root, ".interplay-busy").hidden).toBe(true);
+    expect(heads()).toContainEqual([1, 1]); // and (0, 1)'s own neighbours are asked for next
+  });
+
   it("hover on the pattern shows tokens and ≈ value at once, the exact value after a row request", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     const model = new FakeAttentionModel(attentionTraits(TOKENS, { selected: { layer: 0, head: 1 } }));
@@ -267,7 +286,11 @@ describe("AttentionView zoom", () => {
     model.replyPattern(whole, new Uint8Array(334 * 334), 334, 334, 6);
     await settle();
     q(root, ".interplay-zoom-in").click(); // span 1000 around the centre: 500..1500
-    const tiles = model.requests("pattern").slice(1).map((r) => r.params);
+    const own = () => model.requests("pattern").filter((r) => r.params.layer === 0 && r.params.head === 0);
+    // the neighbours of the selected head were prefetched once its whole pattern arrived
+    expect(model.requests("pattern").filter((r) => r.params.head !== 0 || r.params.layer !== 0).map((r) => [r.params.layer, r.params.head]))
+      .toEqual([[0, 1], [1, 0]]);
+    const tiles = own().slice(1).map((r) => r.params);
     // level 4 (1000 / 384 = 2.6 -> 4, finer than 6): tiles of 4 × 256 = 1024 positions; the
     // tile of keys 1024.. for queries 0..1023 is masked (causal) and not asked for
     expect(tiles).toEqual([
@@ -276,12 +299,12 @@ describe("AttentionView zoom", () => {
       { layer: 0, head: 0, q0: 1024, q1: 2000, k0: 1024, k1: 2000, max_side: TILE_CELLS },
     ]);
     expect(q(root, ".interplay-busy").hidden).toBe(false);
-    for (const r of model.requests("pattern").slice(1)) model.replyPattern(r, new Uint8Array(256 * 256), 256, 256, 4);
+    for (const r of own().slice(1)) model.replyPattern(r, new Uint8Array(256 * 256), 256, 256, 4);
     await settle();
     expect(q(root, ".interplay-busy").hidden).toBe(true);
     q(root, ".interplay-zoom-out").click();
     q(root, ".interplay-zoom-in").click();
-    expect(model.requests("pattern")).toHaveLength(4); // cached: nothing asked twice
+    expect(own()).toHaveLength(4); // cached: nothing asked twice
     expect(q(root, ".interplay-window-label").textContent).toBe("queries 500–1499 · keys 500–1499 · max over 4×4");
     q(root, ".interplay-zoom-reset").click();
     expect(q(root, ".interplay-window-label").textContent).toBe("queries 0–1999 · keys 0–1999 · max over 6×6");
@@ -307,7 +330,7 @@ describe("AttentionView batch and bad data", () => {
     model.set("thumbnails", next.thumbnails);
     model.set("scores", next.scores);
     await settle();
-    const pats = model.requests("pattern");
+    const pats = model.requests("pattern").filter((r) => r.params.layer === 0 && r.params.head === 0);
     expect(pats).toHaveLength(2);
     expect(pats[1].params).toEqual(pats[0].params);
     expect(q(root, "span.interplay-token").textContent).toBe("x");
