@@ -32,3 +32,23 @@ export function bindTraits<T extends object>(model: AnyModel<T>, traits: readonl
     },
   };
 }
+
+/** Write the user's edits back to Python: every trait given in `values` (undefined ones skipped) in one `save_changes`. */
+export function saveTraits<T extends object>(model: AnyModel<T>, values: Partial<T>): void {
+  for (const key of Object.keys(values) as (keyof T & string)[]) {
+    if (values[key] !== undefined) model.set(key, values[key] as T[typeof key]);
+  }
+  model.save_changes();
+}
+
+/** Keep `view` in step with the traits until cleanup; the returned cleanup also destroys the view. */
+export function connect<T extends object>(
+  binding: TraitBinding<T>,
+  view: { update(changed: Partial<T>): void; destroy(): void },
+): () => void {
+  const stop = binding.listen((changed) => view.update(changed));
+  return () => {
+    stop();
+    view.destroy();
+  };
+}

@@ -4,24 +4,16 @@
  */
 
 import type { RenderProps } from "../lib/types";
-import { bindTraits } from "../lib/widget_glue";
+import { bindTraits, connect, saveTraits } from "../lib/widget_glue";
 import { AnnotatorView } from "../views/annotator";
 import { TRAITS, type AnnotatorState } from "../views/annotator_model";
 
 function render({ model, el }: RenderProps<AnnotatorState>): () => void {
   const traits = bindTraits(model, TRAITS);
   const view = new AnnotatorView(el, traits.initial, {
-    onEdit(edit) {
-      if (edit.annotations !== undefined) model.set("annotations", edit.annotations);
-      if (edit.index !== undefined) model.set("index", edit.index);
-      model.save_changes();
-    },
+    onEdit: (edit) => saveTraits(model, edit),
   });
-  const stop = traits.listen((changed) => view.update(changed));
-  return () => {
-    stop();
-    view.destroy();
-  };
+  return connect(traits, view);
 }
 
 export default { render };

@@ -6,33 +6,19 @@
 
 import { request } from "../lib/rpc";
 import type { RenderProps } from "../lib/types";
+import { bindTraits, connect, saveTraits } from "../lib/widget_glue";
 import { AttributionView } from "../views/attribution";
 import { TRAITS, type AttributionState } from "../views/attribution_model";
 
 const TIMEOUT_MS = 600_000;
 
 function render({ model, el }: RenderProps<AttributionState>): () => void {
-  const initial: Partial<AttributionState> = {};
-  for (const trait of TRAITS) {
-    const value = model.get(trait);
-    if (value !== undefined) Object.assign(initial, { [trait]: value });
-  }
-  const view = new AttributionView(el, initial, {
+  const traits = bindTraits(model, TRAITS);
+  const view = new AttributionView(el, traits.initial, {
     request: (method, params) => request(model, method, params, { timeoutMs: TIMEOUT_MS }),
-    onEdit(edit) {
-      for (const [key, value] of Object.entries(edit) as [keyof AttributionState & string, never][]) model.set(key, value);
-      model.save_changes();
-    },
+    onEdit: (edit) => saveTraits(model, edit),
   });
-  const handlers = TRAITS.map((trait) => {
-    const handler = (): void => view.update({ [trait]: model.get(trait) } as Partial<AttributionState>);
-    model.on(`change:${trait}`, handler);
-    return [trait, handler] as const;
-  });
-  return () => {
-    for (const [trait, handler] of handlers) model.off(`change:${trait}`, handler);
-    view.destroy();
-  };
+  return connect(traits, view);
 }
 
 export default { render };

@@ -6,7 +6,7 @@
 
 import { request } from "../lib/rpc";
 import type { RenderProps } from "../lib/types";
-import { bindTraits } from "../lib/widget_glue";
+import { bindTraits, connect, saveTraits } from "../lib/widget_glue";
 import { CircuitView } from "../views/circuit";
 import { TRAITS, type CircuitState } from "../views/circuit_model";
 
@@ -14,24 +14,11 @@ function render({ model, el }: RenderProps<CircuitState>): () => void {
   const traits = bindTraits(model, TRAITS);
   const view = new CircuitView(el, traits.initial, {
     request: (method, params) => request(model, method, params, { timeoutMs: 600_000 }),
-    onK(k) {
-      model.set("k", k);
-      model.save_changes();
-    },
-    onSelect(selection) {
-      model.set("selected", selection);
-      model.save_changes();
-    },
-    onPrompt(index) {
-      model.set("prompt_index", index);
-      model.save_changes();
-    },
+    onK: (k) => saveTraits(model, { k }),
+    onSelect: (selected) => saveTraits(model, { selected }),
+    onPrompt: (prompt_index) => saveTraits(model, { prompt_index }),
   });
-  const stop = traits.listen((changed) => view.update(changed));
-  return () => {
-    stop();
-    view.destroy();
-  };
+  return connect(traits, view);
 }
 
 export default { render };

@@ -5,23 +5,16 @@
  */
 
 import type { RenderProps } from "../lib/types";
-import { bindTraits } from "../lib/widget_glue";
+import { bindTraits, connect, saveTraits } from "../lib/widget_glue";
 import { LogitLensView } from "../views/logit_lens";
 import { TRAITS, type LogitLensState } from "../views/logit_lens_model";
 
 function render({ model, el }: RenderProps<LogitLensState>): () => void {
   const traits = bindTraits(model, TRAITS);
   const view = new LogitLensView(el, traits.initial, {
-    onEdit(edit) {
-      for (const key of Object.keys(edit) as (keyof typeof edit)[]) model.set(key, edit[key] as LogitLensState[typeof key]);
-      model.save_changes();
-    },
+    onEdit: (edit) => saveTraits(model, edit),
   });
-  const stop = traits.listen((changed) => view.update(changed));
-  return () => {
-    stop();
-    view.destroy();
-  };
+  return connect(traits, view);
 }
 
 export default { render };

@@ -6,7 +6,7 @@
 
 import { request } from "../lib/rpc";
 import type { RenderProps } from "../lib/types";
-import { bindTraits } from "../lib/widget_glue";
+import { bindTraits, connect, saveTraits } from "../lib/widget_glue";
 import { PatchingView } from "../views/patching";
 import { TRAITS, type PatchingState } from "../views/patching_model";
 
@@ -14,20 +14,10 @@ function render({ model, el }: RenderProps<PatchingState>): () => void {
   const traits = bindTraits(model, TRAITS);
   const view = new PatchingView(el, traits.initial, {
     request: (method, params) => request(model, method, params),
-    onSelect(cell) {
-      model.set("selected", cell);
-      model.save_changes();
-    },
-    onSet(trait, value) {
-      model.set(trait, value);
-      model.save_changes();
-    },
+    onSelect: (selected) => saveTraits(model, { selected }),
+    onSet: (trait, value) => saveTraits(model, { [trait]: value }),
   });
-  const stop = traits.listen((changed) => view.update(changed));
-  return () => {
-    stop();
-    view.destroy();
-  };
+  return connect(traits, view);
 }
 
 export default { render };

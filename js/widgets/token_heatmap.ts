@@ -4,23 +4,16 @@
  */
 
 import type { RenderProps } from "../lib/types";
-import { bindTraits } from "../lib/widget_glue";
+import { bindTraits, connect, saveTraits } from "../lib/widget_glue";
 import { TRAITS, type TokenHeatmapState } from "../views/token_heatmap_model";
 import { TokenHeatmapView } from "../views/token_heatmap";
 
 function render({ model, el }: RenderProps<TokenHeatmapState>): () => void {
   const traits = bindTraits(model, TRAITS);
   const view = new TokenHeatmapView(el, traits.initial, {
-    onSelect(selection) {
-      model.set("selected", selection);
-      model.save_changes();
-    },
+    onSelect: (selected) => saveTraits(model, { selected }),
   });
-  const stop = traits.listen((changed) => view.update(changed));
-  return () => {
-    stop();
-    view.destroy();
-  };
+  return connect(traits, view);
 }
 
 export default { render };

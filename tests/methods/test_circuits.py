@@ -180,3 +180,22 @@ def test_dataset_input_and_errors(tokenizer: Any) -> None:
     bert = _model("bert", tokenizer)
     with pytest.raises(interplay.UnsupportedArchitectureError):
         model_graph(bert)
+
+
+def test_a_raising_metric_leaves_the_model_as_it_was(tokenizer: Any) -> None:
+    from tests.conftest import hook_counts
+
+    model = _model("gpt2", tokenizer)
+    ids = torch.tensor([tokenizer.encode(CLEAN[0])])
+    with torch.no_grad():
+        before = model.hf_model(input_ids=ids).logits
+
+    def broken(logits: Any) -> Any:
+        raise RuntimeError("user metric failed")
+
+    with pytest.raises(RuntimeError, match="user metric failed"):
+        circuit(model, CLEAN, CORRUPTED, broken, method="eap-ig", steps=2, progress=False)
+    assert hook_counts(model.hf_model) == 0
+    with torch.no_grad():
+        after = model.hf_model(input_ids=ids).logits
+    assert torch.equal(before, after)
