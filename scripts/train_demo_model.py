@@ -2,12 +2,15 @@
 
     .venv/bin/python scripts/train_demo_model.py                  # full run, writes the assets
     .venv/bin/python scripts/train_demo_model.py --steps 5 --out /tmp/m   # smoke test
+    .venv/bin/python scripts/train_demo_model.py --schedule s.json --eval-every 500 --out /tmp/m
 
-Deterministic from --seed: the tokenizer, the data order and the weights. Builds a byte-level BPE
-tokenizer on the generated corpus (every task word is one token with a leading space, " Mary";
-the post-processor prepends <|bos|>), then trains a GPT2LMHeadModel with tied embeddings on the
-mixture in ``interplay.tasks.corpus`` (training splits only). Writes config.json,
-model.safetensors, tokenizer.json, tokenizer_config.json and training.json into --out.
+Deterministic from --seed (and --threads): the tokenizer, the data order and the weights. Builds a
+byte-level BPE tokenizer on the generated corpus (every task word is one token with a leading
+space, " Mary"; the post-processor prepends <|bos|>), then trains a GPT2LMHeadModel with tied
+embeddings through the phases of ``interplay.tasks.corpus.SCHEDULE`` (training splits only; a
+JSON file given to --schedule replaces it, for experiments). --eval-every logs the model card's
+numbers during training (per layer for the head scores), which shows when a circuit forms.
+Writes config.json, model.safetensors, tokenizer.json, tokenizer_config.json and training.json.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from interplay.tasks import corpus  # noqa: E402
+from interplay.tasks import corpus, evaluation  # noqa: E402
 from interplay.tasks.dataset import DEMO_MODEL_DIR  # noqa: E402
 
 BOS, EOS, PAD = "<|bos|>", "<|eos|>", "<|pad|>"
@@ -78,13 +82,40 @@ def lr_at(step: int, steps: int, base: float, warmup: int) -> float:
     return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
+def log_eval(model: Any, sets: dict[str, Any], step: int) -> None:
+    """One line of the card's numbers, per layer for the head scores, then back to training."""
+    import numpy as np
+
+    model.eval()
+    model.set_attn_implementation("eager")
+    m = evaluation.summarize(model, sets)
+    model.set_attn_implementation("sdpa")
+    model.train()
+    s, h = m["summary"], m["head_scores"]
+    per_layer = {
+        k: " ".join(f"{v:.2f}" for v in np.max(h[k], axis=1)) for k in ("previous_token", "induction")
+    }
+    print(
+        f"eval {step}: ioi {s['ioi_accuracy']:.3f} ({s['ioi_logit_diff']:.2f}) facts {s['facts_accuracy']:.3f} "
+        f"icl drop {s['in_context_loss_drop']:.2f} | prev by layer {per_layer['previous_token']} "
+        f"| induction by layer {per_layer['induction']}",
+        flush=True,
+    )
+
+
 def main(argv: list[str] | None = None) -> dict[str, object]:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=DEMO_MODEL_DIR)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps", type=int, default=10000)
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--phase1-steps", type=int, default=2000, help="steps on corpus.CIRCUITS_FIRST first")
+    p.add_argument(
+        "--schedule",
+        type=Path,
+        help="JSON list of phases overriding corpus.SCHEDULE: "
+        '[{"name": ..., "share": fraction of --steps or null for the rest, "mixture": {task: share}}]',
+    )
+    p.add_argument("--eval-every", type=int, default=0, help="log the model card's summary every N steps")
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup", type=int, default=150)
     p.add_argument("--d-model", type=int, default=128)
@@ -109,10 +140,20 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
     tok = build_tokenizer(args.seed, args.vocab_size)
     pad_id = tok.token_to_id(PAD)
-    first = min(args.phase1_steps, args.steps)
+    schedule = corpus.SCHEDULE if args.schedule is None else json.loads(args.schedule.read_text())
+    steps = corpus.phase_steps(schedule, args.steps)
     phases = [
-        corpus.training_rows(first * args.batch_size, args.seed, mixture=corpus.CIRCUITS_FIRST, tag="/phase1"),
-        corpus.training_rows((args.steps - first) * args.batch_size, args.seed),
+        corpus.training_rows(
+            n * args.batch_size,
+            args.seed,
+            mixture=phase["mixture"],
+            tag="" if phase["share"] is None else f"/{phase['name']}",
+            max_induction_len=phase.get("max_induction_len", 20),
+            max_induction_lead=phase.get("max_induction_lead", 0),
+            echo_random_phase=phase.get("echo_random_phase", False),
+            echo_without_names=phase.get("echo_without_names", False),
+        )
+        for phase, n in zip(schedule, steps, strict=True)
     ]
     rows = [row for phase in phases for row in phase]
     encoded = [
@@ -162,7 +203,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         betas=(0.9, 0.98),
     )
     losses: list[float] = []
+    eval_sets = evaluation.eval_sets(tok) if args.eval_every else {}
     for step in range(args.steps):
+        if args.eval_every and step % args.eval_every == 0 and step:
+            log_eval(model, eval_sets, step)
         batch = encoded[step * args.batch_size : (step + 1) * args.batch_size]
         width = max(map(len, batch))
         ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
@@ -185,6 +229,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             )
 
     wall = time.perf_counter() - start
+    if args.eval_every:
+        log_eval(model, eval_sets, args.steps)
     args.out.mkdir(parents=True, exist_ok=True)
     model.eval()
     model.save_pretrained(args.out)
@@ -199,9 +245,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "lr": args.lr,
         "rows": len(rows),
         "tokens": sum(map(len, encoded)),
-        "mixture": corpus.MIXTURE,
-        "phase1_steps": first,
-        "phase1_mixture": corpus.CIRCUITS_FIRST,
+        "schedule": [{**phase, "steps": n} for phase, n in zip(schedule, steps, strict=True)],
         "final_loss": sum(losses[-100:]) / len(losses[-100:]),
         "wall_time_s": round(wall, 1),
         "threads": args.threads,

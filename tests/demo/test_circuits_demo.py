@@ -1,5 +1,6 @@
 """On the bundled demo model, EAP-IG finds small circuits for IOI and induction that recover most of
-the metric, and the IOI circuit contains the heads the model card marks as important.
+the metric; the IOI circuit contains the heads the model card marks as important, the induction
+circuit the card's previous-token (and induction) heads.
 
 The card is read at run time (the demo model gets retrained): nothing here names a head.
 """
@@ -63,11 +64,15 @@ def test_ioi_circuit_is_faithful_and_holds_the_important_heads() -> None:
     # name is repeated (the ABC corruption leaves it intact, so patching cannot see it). The heads whose
     # ablation removes at least half the logit difference must be in the circuit once it is faithful.
     base = abs(CARD["ioi_ablation"]["baseline_logit_diff"])
-    strongest = {(h["layer"], h["head"]) for h in CARD["ioi_ablation"]["important"] if abs(h["effect"]) >= 0.5 * base}
+    strongest = {
+        (h["layer"], h["head"]) for h in CARD["ioi_ablation"]["important"] if abs(h["effect"]) >= 0.5 * base
+    }
     assert strongest, "the card lists no head whose ablation removes half the logit difference"
     k90, _, _ = _smallest_faithful(c, target=0.9)
     found = _heads(c.prune(k=max(k90, 20)).nodes)
-    assert strongest <= found, f"card's strongest heads {sorted(strongest)} not all in the circuit {sorted(found)}"
+    assert strongest <= found, (
+        f"card's strongest heads {sorted(strongest)} not all in the circuit {sorted(found)}"
+    )
 
 
 def test_induction_circuit_is_faithful_and_holds_the_induction_heads() -> None:
@@ -75,11 +80,22 @@ def test_induction_circuit_is_faithful_and_holds_the_induction_heads() -> None:
     ds = interplay.tasks.induction(n=40, seed=3)
     c = interplay.circuit(model, ds, method="eap-ig", steps=10, progress=False)
     k, _, seen = _smallest_faithful(c)
-    print(f"induction: clean {c.clean_value:.3f}, corrupted {c.corrupted_value:.3f}; faithfulness by k "
-          f"{[(kk, round(ff, 3)) for kk, ff in seen]}")
+    print(
+        f"induction: clean {c.clean_value:.3f}, corrupted {c.corrupted_value:.3f}; faithfulness by k "
+        f"{[(kk, round(ff, 3)) for kk, ff in seen]}"
+    )
     assert k > 0, f"no circuit of <= {LADDER[-1]} edges recovers 80% of the metric: {seen}"
-    scores = np.asarray(CARD["head_scores"]["induction"])
-    threshold = float(CARD.get("thresholds", {}).get("max_induction_score", 0.5))
-    induction_heads = {(int(a), int(b)) for a, b in zip(*np.nonzero(scores >= threshold), strict=True)}
+    # The card's previous-token and induction heads (score at or above the issue's 0.5) must be in it.
+    marked: set[tuple[int, int]] = set()
+    for score, key in (("previous_token", "max_previous_token_score"), ("induction", "max_induction_score")):
+        scores = np.asarray(CARD["head_scores"][score])
+        if score == "induction":  # first-layer heads cannot compose (evaluation.max_induction_score)
+            scores[0] = 0.0
+        threshold = float(CARD["thresholds"][key])
+        marked |= {(int(a), int(b)) for a, b in zip(*np.nonzero(scores >= threshold), strict=True)}
+    if not marked:  # imperative, so the assertions below run as soon as a retrained model has the heads
+        pytest.xfail("issue 3: the card marks no previous-token or induction head at or above 0.5")
     found = _heads(c.prune(k=max(k, 20)).nodes)
-    assert induction_heads <= found, f"card's induction heads {sorted(induction_heads)} not in the circuit {sorted(found)}"
+    assert marked <= found, (
+        f"card's previous-token/induction heads {sorted(marked)} not in the circuit {sorted(found)}"
+    )

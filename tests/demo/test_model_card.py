@@ -50,19 +50,29 @@ def test_card_numbers_match_the_weights(measured: dict[str, Any]) -> None:
     assert CARD["files"] == model_files(DEMO_MODEL_DIR)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 3 is open: the bundled model does not yet reach the acceptance thresholds (see MODEL_CARD.md); "
-    "strict, so this fails as soon as a retrained model passes and the marker must come off",
+# Issue 3 is open while a threshold is unmet: strict xfail, so the test fails as soon as a retrained
+# model meets it and the marker has to come off.
+UNMET = {"max_induction_score", "max_previous_token_score"}
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        pytest.param(
+            k, marks=pytest.mark.xfail(strict=True, reason="issue 3: not yet met, see MODEL_CARD.md")
+        )
+        if k in UNMET
+        else k
+        for k in THRESHOLDS
+    ],
 )
-def test_card_meets_the_thresholds() -> None:
-    assert CARD["thresholds"] == THRESHOLDS
-    s = CARD["summary"]
-    assert s["ioi_accuracy"] >= 0.95 and s["ioi_logit_diff"] >= 2.0
-    assert s["max_induction_score"] >= 0.5 and s["max_previous_token_score"] >= 0.5
-    assert s["in_context_loss_drop"] >= 2.0
-    assert s["facts_accuracy"] >= 0.90
-    assert all(CARD["passed"].values())
+def test_card_meets_the_threshold(key: str) -> None:
+    assert CARD["thresholds"][key] == THRESHOLDS[key]
+    assert CARD["summary"][key] >= THRESHOLDS[key], f"{key}: {CARD['summary'][key]} < {THRESHOLDS[key]}"
+    assert CARD["passed"][key]
+
+
+def test_some_heads_matter_for_ioi() -> None:
     assert CARD["ioi_ablation"]["important"], "some head must matter for IOI"
 
 

@@ -18,6 +18,20 @@ def test_train_then_evaluate_a_few_steps(tmp_path: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     out = tmp_path / "model"
+    schedule = tmp_path / "schedule.json"
+    schedule.write_text(
+        json.dumps(
+            [
+                {
+                    "name": "first",
+                    "share": 0.25,
+                    "mixture": {"echo": 0.5, "induction": 0.5},
+                    "echo_without_names": True,
+                },
+                {"name": "mixture", "share": None, "mixture": {"ioi": 0.5, "induction": 0.5}},
+            ]
+        )
+    )
     args = [
         "--steps",
         "4",
@@ -31,6 +45,10 @@ def test_train_then_evaluate_a_few_steps(tmp_path: Path) -> None:
         "2",
         "--log-every",
         "2",
+        "--eval-every",  # the card's numbers, logged during training
+        "2",
+        "--schedule",  # every phase runs: 1 step, then 3 on the mixture
+        str(schedule),
     ]
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "train_demo_model.py"), *args, "--out", str(out)],
@@ -40,6 +58,7 @@ def test_train_then_evaluate_a_few_steps(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "step 4/4" in proc.stdout
+    assert "eval 2: ioi" in proc.stdout and "eval 4: ioi" in proc.stdout, proc.stdout
     for name in (
         "config.json",
         "model.safetensors",
@@ -50,6 +69,7 @@ def test_train_then_evaluate_a_few_steps(tmp_path: Path) -> None:
         assert (out / name).exists(), name
     info = json.loads((out / "training.json").read_text())
     assert info["steps"] == 4 and info["wall_time_s"] > 0
+    assert [(p["name"], p["steps"]) for p in info["schedule"]] == [("first", 1), ("mixture", 3)]
     model = AutoModelForCausalLM.from_pretrained(out)
     tok = AutoTokenizer.from_pretrained(out)
     assert model.config.n_layer == 2 and model.config.vocab_size == len(tok)

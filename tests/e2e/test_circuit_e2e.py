@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from interplay.tasks.dataset import DEMO_MODEL_DIR
 from tests.e2e.conftest import (
     ARTIFACTS,
     Lab,
@@ -42,7 +43,8 @@ def test_circuit_graph_slider_and_head_details(page: Any, lab: Lab) -> None:
     page.wait_for_selector(f"{root} svg.interplay-circuit-svg g.interplay-circuit-node", timeout=30_000)
     assert not error_outputs(page)
     n_nodes = page.locator(f"{root} g.interplay-circuit-node").count()
-    assert n_nodes == 1 + 4 * 5 + 1  # demo model: 4 layers x 4 heads, MLPs, input, logits (read from the card below)
+    cfg = json.loads((DEMO_MODEL_DIR / "config.json").read_text())
+    assert n_nodes == 1 + cfg["n_layer"] * (cfg["n_head"] + 1) + 1  # input, every head and MLP, logits
     before = page.evaluate(VISIBLE)
     assert 0 < before <= 30
     # drag the slider down to 20 edges: fewer edges drawn at once, then faithfulness from Python on release

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import re
+from typing import Any
 
 from interplay.tasks import vocab
 from interplay.tasks.brackets import PREFIX, closing_sequence, random_prompt, render
@@ -30,13 +31,36 @@ MIXTURE: dict[str, float] = {
 }
 
 
-# The first training phase: only repeated random words, the task that grows induction heads. In
-# the full mixture (and with echo rows or sequences longer than 20 words in this phase) they did
-# not form within the budget; grown first, they persist and the other tasks build on them.
+# The first training phase: only repeated random words, the task that grows in-context copying.
+# In the full mixture they did not form within the budget; grown first, they persist and the
+# other tasks build on them.
 CIRCUITS_FIRST: dict[str, float] = {"induction": 1.0}
 
+# The training schedule: phases in order, each a share of the steps (None: the steps left over).
+# A phase may also set max_induction_len, max_induction_lead, echo_random_phase and
+# echo_without_names (see training_rows); ``train_demo_model.py --schedule`` takes another one.
+SCHEDULE: list[dict[str, Any]] = [
+    {"name": "phase1", "share": 0.2, "mixture": CIRCUITS_FIRST},
+    {"name": "mixture", "share": None, "mixture": MIXTURE},
+]
+
+
+def phase_steps(schedule: list[dict[str, Any]], steps: int) -> list[int]:
+    """Steps of each phase: ``share * steps`` rounded, the one phase with share None gets the rest."""
+    open_ = [i for i, phase in enumerate(schedule) if phase["share"] is None]
+    if len(open_) != 1:
+        raise ValueError("exactly one phase of the schedule must have share None (the rest of the steps)")
+    out = [0 if phase["share"] is None else round(phase["share"] * steps) for phase in schedule]
+    out[open_[0]] = steps - sum(out)
+    if out[open_[0]] < 0:
+        raise ValueError(f"the schedule's shares add up to more than all {steps} steps")
+    return out
+
+
 # The tokenizer is trained on a fixed mixture, so that it does not change when MIXTURE is tuned.
-TOKENIZER_MIXTURE: dict[str, float] = {task: 1 / 7 for task in MIXTURE}
+TOKENIZER_MIXTURE: dict[str, float] = {
+    task: 1 / 7 for task in ("ioi", "induction", "echo", "repeat_sentence", "facts", "filler", "brackets")
+}
 
 
 def _ioi_rows(n: int, seed: int) -> list[str]:
@@ -59,30 +83,48 @@ def _fact_rows(n: int, rng: random.Random) -> list[str]:
     return [filler_text(rng) + " " + r if rng.random() < 0.3 else r for r in rows]
 
 
-def _induction_rows(n: int, rng: random.Random, max_len: int) -> list[str]:
-    """Random words repeated: twice, or (for short ones, 30%) three times."""
+def _induction_rows(n: int, rng: random.Random, max_len: int, max_lead: int = 0) -> list[str]:
+    """Random words repeated: twice, or (for short ones, 30%) three times.
+
+    With ``max_lead``, each row starts with 0..max_lead other random words, so the copies start
+    at any position and only matching by content (not by absolute position) finds the first copy.
+    """
     words = vocab.all_words()
     rows = []
     for _ in range(n):
         first = random_first_half(rng, words, rng.randint(4, max_len), "train")
         copies = 3 if len(first) <= max_len // 2 and rng.random() < 0.3 else 2
-        rows.append(" ".join(first * copies))
+        lead = rng.sample([w for w in words if w not in first], rng.randint(0, max_lead)) if max_lead else []
+        rows.append(" ".join(lead + first * copies))
     return rows
 
 
-def _echo_rows(n: int, rng: random.Random) -> list[str]:
+def _echo_rows(
+    n: int, rng: random.Random, random_phase: bool = False, without_names: bool = False
+) -> list[str]:
     """Random word triples x y x ("tree moon tree lamp Mary lamp ..."): the third word of each
     triple is the word before the previous one, which rewards attending to the previous token.
 
-    The previous-token heads this grows are what induction heads compose with; without this task
-    the demo model's induction heads did not form within the training budget.
+    ``random_phase``: each row starts with 0-2 other random words, so the triples fall at every
+    phase of the position. Aligned to the start, a head can tell from the absolute position alone
+    where the previous token matters, and learns to look back only at every third token
+    (previous-token scores stuck at 1/3); with the phase random, one head reaches 0.6-0.77.
+    ``without_names``: no person names, which also fill IOI's slots: echo rows with names kept the
+    model from learning IOI (held-out accuracy 0.45 with them, 0.78 without, same schedule).
     """
-    words = vocab.all_words()
+    words = [w for w in vocab.all_words() if not (without_names and w in vocab.NAMES)]
     rows = []
     for _ in range(n):
-        picked = rng.sample(words, 2 * rng.randint(3, 10))
+        lead = rng.randint(0, 2) if random_phase else 0
+        picked = rng.sample(words, lead + 2 * rng.randint(3, 10))
+        triples = picked[lead:]
         rows.append(
-            " ".join(w for i in range(0, len(picked), 2) for w in (picked[i], picked[i + 1], picked[i]))
+            " ".join(
+                [
+                    *picked[:lead],
+                    *(w for i in range(0, len(triples), 2) for w in (triples[i], triples[i + 1], triples[i])),
+                ]
+            )
         )
     return rows
 
@@ -104,7 +146,14 @@ def _bracket_rows(n: int, rng: random.Random) -> list[str]:
 
 
 def training_rows(
-    n: int, seed: int = 0, max_induction_len: int = 20, mixture: dict[str, float] | None = None, tag: str = ""
+    n: int,
+    seed: int = 0,
+    max_induction_len: int = 20,
+    mixture: dict[str, float] | None = None,
+    tag: str = "",
+    max_induction_lead: int = 0,
+    echo_random_phase: bool = False,
+    echo_without_names: bool = False,
 ) -> list[tuple[str, str]]:
     """``n`` (task, text) training rows in a seeded order, shares following ``mixture``.
 
@@ -120,8 +169,8 @@ def training_rows(
     texts: dict[str, list[str]] = {
         "ioi": _ioi_rows(counts["ioi"], seed + 7919 * len(tag)) if counts["ioi"] else [],
         "facts": _fact_rows(counts["facts"], rng),
-        "induction": _induction_rows(counts["induction"], rng, max_induction_len),
-        "echo": _echo_rows(counts["echo"], rng),
+        "induction": _induction_rows(counts["induction"], rng, max_induction_len, max_induction_lead),
+        "echo": _echo_rows(counts["echo"], rng, echo_random_phase, echo_without_names),
         "filler": [filler_text(rng, rng.randint(1, 3)) for _ in range(counts["filler"])],
         "brackets": _bracket_rows(counts["brackets"], rng),
     }

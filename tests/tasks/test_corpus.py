@@ -1,0 +1,89 @@
+"""The demo model's training corpus: schedule arithmetic, echo and induction rows."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from interplay.tasks import corpus, vocab
+from interplay.tasks.evaluation import max_induction_score
+
+
+def test_phase_steps_share_out_every_step() -> None:
+    schedule = [
+        {"name": "a", "share": 0.15, "mixture": {"echo": 1.0}},
+        {"name": "b", "share": None, "mixture": corpus.MIXTURE},
+        {"name": "c", "share": 0.1, "mixture": {"ioi": 1.0}},
+    ]
+    assert corpus.phase_steps(schedule, 10000) == [1500, 7500, 1000]
+    assert corpus.phase_steps(schedule, 4) == [1, 3, 0]
+    assert sum(corpus.phase_steps(corpus.SCHEDULE, 12345)) == 12345
+
+
+@pytest.mark.parametrize(
+    ("shares", "message"),
+    [
+        ((0.5, 0.5), "exactly one phase"),
+        ((None, None), "exactly one phase"),
+        ((0.7, 0.6, None), "more than all"),
+    ],
+)
+def test_phase_steps_bad_schedules(shares: tuple[float | None, ...], message: str) -> None:
+    schedule = [{"name": str(i), "share": s, "mixture": {"echo": 1.0}} for i, s in enumerate(shares)]
+    with pytest.raises(ValueError, match=message):
+        corpus.phase_steps(schedule, 100)
+
+
+def test_default_schedule_names_known_tasks() -> None:
+    for phase in corpus.SCHEDULE:
+        assert set(phase["mixture"]) <= set(corpus.MIXTURE), phase["name"]
+        assert sum(phase["mixture"].values()) == pytest.approx(1.0), phase["name"]
+    with pytest.raises(ValueError, match="unknown tasks"):
+        corpus.training_rows(10, mixture={"echoes": 1.0})
+
+
+@pytest.mark.parametrize(("random_phase", "without_names"), [(False, False), (True, False), (True, True)])
+def test_echo_rows_are_triples(random_phase: bool, without_names: bool) -> None:
+    rows = corpus._echo_rows(300, random.Random(0), random_phase, without_names)
+    leads = set()
+    for row in rows:
+        words = row.split()
+        lead = len(words) % 3  # 0-2 leading words, then whole triples x y x
+        leads.add(lead)
+        triples = words[lead:]
+        assert len(triples) >= 9
+        for i in range(0, len(triples), 3):
+            x, y, x2 = triples[i : i + 3]
+            assert x == x2 and x != y, row
+        assert len(set(words)) == len(words) - len(triples) // 3, "every other word is new"
+        if without_names:
+            assert not set(words) & set(vocab.NAMES), row
+    # aligned to the start, or at every phase of the position
+    assert leads == ({0, 1, 2} if random_phase else {0})
+    if not without_names:
+        assert any(set(r.split()) & set(vocab.NAMES) for r in rows)
+
+
+def test_induction_rows_with_a_lead_start_anywhere() -> None:
+    rows = corpus._induction_rows(300, random.Random(1), 20, max_lead=10)
+    leads = []
+    for row in rows:
+        words = row.split()
+        for lead in range(11):
+            rest = words[lead:]
+            copies = next((c for c in (3, 2) if len(rest) % c == 0 and rest == rest[: len(rest) // c] * c), 0)
+            if copies:
+                break
+        assert copies, row
+        first = rest[: len(rest) // copies]
+        assert 4 <= len(first) <= 20 and not set(words[:lead]) & set(first), row
+        leads.append(lead)
+    assert min(leads) == 0 and max(leads) >= 8
+
+
+def test_max_induction_score_ignores_the_first_layer() -> None:
+    scores = np.array([[0.9, 0.1], [0.2, 0.3], [0.4, 0.05]])
+    assert max_induction_score(scores) == 0.4
+    assert max_induction_score(scores.tolist()) == 0.4
