@@ -18,6 +18,7 @@ pytest.importorskip("transformers")
 
 import interplay
 from interplay.tasks.dataset import DEMO_MODEL_DIR
+from interplay.tasks.evaluation import composable_induction_scores
 
 CARD = json.loads((DEMO_MODEL_DIR / "card.json").read_text())
 LADDER = (10, 20, 30, 40, 60, 80)
@@ -89,8 +90,8 @@ def test_induction_circuit_is_faithful_and_holds_the_induction_heads() -> None:
     marked: set[tuple[int, int]] = set()
     for score, key in (("previous_token", "max_previous_token_score"), ("induction", "max_induction_score")):
         scores = np.asarray(CARD["head_scores"][score])
-        if score == "induction":  # first-layer heads cannot compose (evaluation.max_induction_score)
-            scores[0] = 0.0
+        if score == "induction":  # first-layer heads cannot compose
+            scores = composable_induction_scores(scores)
         threshold = float(CARD["thresholds"][key])
         marked |= {(int(a), int(b)) for a, b in zip(*np.nonzero(scores >= threshold), strict=True)}
     if not marked:  # imperative, so the assertions below run as soon as a retrained model has the heads

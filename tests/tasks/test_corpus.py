@@ -36,6 +36,14 @@ def test_phase_steps_bad_schedules(shares: tuple[float | None, ...], message: st
         corpus.phase_steps(schedule, 100)
 
 
+def test_phase_steps_names_a_misspelt_option() -> None:
+    schedule = [{"name": "p", "share": None, "mixture": {"echo": 1.0}, "echo_random_phse": True}]
+    with pytest.raises(ValueError, match=r"phase 'p'.*echo_random_phse"):
+        corpus.phase_steps(schedule, 100)
+    with pytest.raises(ValueError, match="needs name, share and mixture"):
+        corpus.phase_steps([{"name": "p", "mixture": {"echo": 1.0}}], 100)
+
+
 def test_default_schedule_names_known_tasks() -> None:
     for phase in corpus.SCHEDULE:
         assert set(phase["mixture"]) <= set(corpus.MIXTURE), phase["name"]
@@ -87,3 +95,4 @@ def test_max_induction_score_ignores_the_first_layer() -> None:
     scores = np.array([[0.9, 0.1], [0.2, 0.3], [0.4, 0.05]])
     assert max_induction_score(scores) == 0.4
     assert max_induction_score(scores.tolist()) == 0.4
+    assert max_induction_score([[0.9, 0.8]]) == 0.0  # one layer: nothing can compose

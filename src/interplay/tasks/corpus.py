@@ -45,8 +45,30 @@ SCHEDULE: list[dict[str, Any]] = [
 ]
 
 
+PHASE_KEYS = {
+    "name",
+    "share",
+    "mixture",
+    "max_induction_len",
+    "max_induction_lead",
+    "echo_random_phase",
+    "echo_without_names",
+}
+
+
 def phase_steps(schedule: list[dict[str, Any]], steps: int) -> list[int]:
-    """Steps of each phase: ``share * steps`` rounded, the one phase with share None gets the rest."""
+    """Steps of each phase: ``share * steps`` rounded, the one phase with share None gets the rest.
+
+    Checks the keys of every phase first: a misspelt option would otherwise silently do nothing.
+    (``training_rows`` checks the tasks of each mixture.)
+    """
+    for phase in schedule:
+        unknown = set(phase) - PHASE_KEYS
+        if unknown or not {"name", "share", "mixture"} <= set(phase):
+            raise ValueError(
+                f"schedule phase {phase.get('name')!r}: needs name, share and mixture; "
+                f"unknown keys {sorted(unknown)} (known: {sorted(PHASE_KEYS)})"
+            )
     open_ = [i for i, phase in enumerate(schedule) if phase["share"] is None]
     if len(open_) != 1:
         raise ValueError("exactly one phase of the schedule must have share None (the rest of the steps)")

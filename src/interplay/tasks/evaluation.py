@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from interplay.tasks import brackets, facts, induction, ioi
 from interplay.tasks.dataset import DEMO_MODEL_DIR, TaskDataset
@@ -190,7 +191,14 @@ def max_induction_score(induction: Any) -> float:
     sequences by looking back a fixed distance that matches their period (training on one repeat
     length grows exactly that); such a head is a positional shortcut and does not count.
     """
-    return float(np.max(np.asarray(induction)[1:]))
+    return float(np.max(composable_induction_scores(induction)))
+
+
+def composable_induction_scores(induction: Any) -> NDArray[np.float64]:
+    """Induction scores [layer, head] with the first layer's set to 0 (see max_induction_score)."""
+    scores = np.array(induction, dtype=np.float64)
+    scores[0] = 0.0
+    return scores
 
 
 def summarize(model: Any, sets: dict[str, TaskDataset]) -> dict[str, Any]:
