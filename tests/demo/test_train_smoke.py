@@ -49,6 +49,12 @@ def test_train_then_evaluate_a_few_steps(tmp_path: Path) -> None:
         "2",
         "--schedule",  # every phase runs: 1 step, then 3 on the mixture
         str(schedule),
+        "--pos-init",
+        "sinusoidal",
+        "--pos-dims",
+        "8",
+        "--prev-token-prior",
+        "1.0",
     ]
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "train_demo_model.py"), *args, "--out", str(out)],
@@ -69,6 +75,7 @@ def test_train_then_evaluate_a_few_steps(tmp_path: Path) -> None:
         assert (out / name).exists(), name
     info = json.loads((out / "training.json").read_text())
     assert info["steps"] == 4 and info["wall_time_s"] > 0
+    assert (info["pos_init"], info["pos_dims"], info["prev_token_prior"]) == ("sinusoidal", 8, 1.0)
     assert [(p["name"], p["steps"]) for p in info["schedule"]] == [("first", 1), ("mixture", 3)]
     model = AutoModelForCausalLM.from_pretrained(out)
     tok = AutoTokenizer.from_pretrained(out)

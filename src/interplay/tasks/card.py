@@ -43,6 +43,25 @@ def _f(x: float, digits: int = 3) -> str:
     return f"{x:.{digits}f}"
 
 
+def _heads(important: list[dict[str, Any]]) -> str:
+    return ", ".join(f"L{h['layer']}H{h['head']} ({_f(h['effect'], 2)})" for h in important) or "none"
+
+
+def _in_context_note(card: dict[str, Any]) -> list[str]:
+    """Says so when the in-context loss drop rests on first-layer heads, which cannot do induction."""
+    important = card["in_context_ablation"]["important"]
+    if not important or any(h["layer"] > 0 for h in important[:1]):
+        return []
+    return [
+        "",
+        "The heads it rests on most are in the first layer, which cannot be induction heads (nothing",
+        "before them has written which token came before a key): they look back over a range of fixed",
+        "distances that fits sequences starting right after <|bos|> with the lengths seen in training.",
+        "The drop is real on those, but it is a shortcut, not copying that carries over to repeats at",
+        "other positions or distances.",
+    ]
+
+
 def render_model_card(card: dict[str, Any]) -> str:
     cfg, train = card["config"], card.get("training", {})
     lines = [
@@ -139,24 +158,32 @@ def render_model_card(card: dict[str, Any]) -> str:
         "current token; Olsson et al. 2022), duplicate-token (to the earlier copy itself). IOI ablation:",
         "change in the IOI logit difference when the head's output is replaced by its mean over the IOI",
         f"set (baseline {_f(card['ioi_ablation']['baseline_logit_diff'])}; negative: the head helps).",
+        "In-context ablation: change in the loss on the repeated half of the random-word sequences when",
+        "the head's output is replaced by its mean over them (baseline "
+        f"{_f(card['in_context_ablation']['baseline_second_half_loss'])} nats; positive: the head helps).",
         "",
-        "| head | previous-token | induction | duplicate-token | IOI ablation |",
-        "|---|---|---|---|---|",
+        "| head | previous-token | induction | duplicate-token | IOI ablation | in-context ablation |",
+        "|---|---|---|---|---|---|",
     ]
-    hs, effects = card["head_scores"], card["ioi_ablation"]["effects"]
+    hs = card["head_scores"]
+    ioi_fx, icl_fx = card["ioi_ablation"]["effects"], card["in_context_ablation"]["effects"]
     for layer in range(cfg["n_layer"]):
         for head in range(cfg["n_head"]):
             lines.append(
                 f"| L{layer}H{head} | {_f(hs['previous_token'][layer][head])} | {_f(hs['induction'][layer][head])} "
-                f"| {_f(hs['duplicate_token'][layer][head])} | {_f(effects[layer][head])} |"
+                f"| {_f(hs['duplicate_token'][layer][head])} | {_f(ioi_fx[layer][head])} "
+                f"| {_f(icl_fx[layer][head])} |"
             )
-    important = card["ioi_ablation"]["important"]
     lines += [
         "",
         "Heads that matter for IOI (mean ablation moves the logit difference by at least 5% of the",
-        "baseline), most harmful to remove first: "
-        + (", ".join(f"L{h['layer']}H{h['head']} ({_f(h['effect'], 2)})" for h in important) or "none")
+        "baseline), most harmful to remove first: " + _heads(card["ioi_ablation"]["important"]) + ".",
+        "",
+        "Heads the in-context loss drop rests on (mean ablation raises the repeated half's loss by at",
+        "least 5% of the drop), most harmful to remove first: "
+        + _heads(card["in_context_ablation"]["important"])
         + ".",
+        *_in_context_note(card),
         "",
         "## Files",
         "",

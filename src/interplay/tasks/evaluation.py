@@ -6,6 +6,7 @@ held-out evaluation sets of modest size, so a full evaluation takes seconds on a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,9 @@ THRESHOLDS = {
     "in_context_loss_drop": 2.0,
     "facts_accuracy": 0.90,
 }
-ABLATION_THRESHOLD = 0.05  # a head "matters" for IOI if mean-ablating it moves logit diff by 5%
+# A head "matters" if mean-ablating it moves the IOI logit difference by 5% of its baseline, or the
+# repeated half's loss by 5% of the in-context loss drop.
+ABLATION_THRESHOLD = 0.05
 
 
 def load(model_dir: str | Path = DEMO_MODEL_DIR) -> tuple[Any, Any]:
@@ -124,15 +127,16 @@ def in_context_loss(model: Any, ds: TaskDataset) -> dict[str, float]:
     return {"first_half": first, "second_half": second, "drop": first - second}
 
 
-def ioi_head_ablation(model: Any, ds: TaskDataset) -> dict[str, Any]:
-    """Mean-ablate each head's output (its slice of the input to attn.c_proj) on IOI prompts.
+def mean_ablation_effects(
+    model: Any, ids: Any, mask: Any, score: Callable[[Any], float]
+) -> tuple[float, NDArray[np.float64]]:
+    """``score(logits)`` clean, and its change [layer, head] when one head's output is mean-ablated.
 
-    The mean is over all real tokens of the IOI set; the effect of a head is the change in mean
-    logit difference (ablated - clean): negative means the head helps the model name the IO.
+    A head's output is its slice of the input to ``attn.c_proj``; its mean is over the real
+    (``mask``) tokens of the batch, from the clean run. Every hook is removed, even on errors.
     """
     import torch
 
-    ids, mask = pad_batch(ds.clean_ids, model.config.pad_token_id)
     cfg = model.config
     d_head = cfg.n_embd // cfg.n_head
     blocks = model.transformer.h
@@ -146,7 +150,7 @@ def ioi_head_ablation(model: Any, ds: TaskDataset) -> dict[str, Any]:
 
     def run() -> float:
         with torch.no_grad():
-            return float(ds.metric(model(input_ids=ids, attention_mask=mask).logits))
+            return float(score(model(input_ids=ids, attention_mask=mask).logits))
 
     handles = [
         blocks[layer].attn.c_proj.register_forward_pre_hook(capture(layer)) for layer in range(cfg.n_layer)
@@ -175,12 +179,58 @@ def ioi_head_ablation(model: Any, ds: TaskDataset) -> dict[str, Any]:
                 effects[layer, head] = run() - base
             finally:
                 handle.remove()
-    important = [
+    return base, effects
+
+
+def _important(effects: NDArray[np.float64], scale: float, sign: int) -> list[dict[str, Any]]:
+    """Heads whose effect is at least ABLATION_THRESHOLD * scale, the largest (by sign * effect) first."""
+    return [
         {"layer": int(lh[0]), "head": int(lh[1]), "effect": float(effects[lh])}
-        for lh in sorted(np.ndindex(effects.shape), key=lambda lh: effects[lh])
-        if abs(effects[lh]) >= ABLATION_THRESHOLD * abs(base)
+        for lh in sorted(np.ndindex(effects.shape), key=lambda lh: -sign * effects[lh])
+        if abs(effects[lh]) >= ABLATION_THRESHOLD * abs(scale)
     ]
-    return {"baseline_logit_diff": base, "effects": effects.tolist(), "important": important}
+
+
+def ioi_head_ablation(model: Any, ds: TaskDataset) -> dict[str, Any]:
+    """Mean-ablate each head's output on IOI prompts; the effect on the mean logit difference.
+
+    The mean is over all real tokens of the IOI set; the effect of a head is the change in mean
+    logit difference (ablated - clean): negative means the head helps the model name the IO.
+    """
+    ids, mask = pad_batch(ds.clean_ids, model.config.pad_token_id)
+    base, effects = mean_ablation_effects(model, ids, mask, lambda logits: float(ds.metric(logits)))
+    return {
+        "baseline_logit_diff": base,
+        "effects": effects.tolist(),
+        "important": _important(effects, base, sign=-1),
+    }
+
+
+def in_context_head_ablation(model: Any, ds: TaskDataset) -> dict[str, Any]:
+    """Mean-ablate each head's output on repeated random words; the effect on the repeated half's loss.
+
+    Shows which heads the in-context loss drop rests on: induction heads in a model that has
+    them; in one that has not, heads that found another way (for example first-layer heads that
+    look back a fixed distance, or heads that rule out words already repeated).
+    """
+    import torch
+
+    rows = [[*c, a] for c, a in zip(ds.clean_ids, ds.answer_ids, strict=True)]
+    ids = torch.tensor(rows)
+    half = (ids.shape[1] - 1) // 2
+
+    def second_half_loss(logits: Any) -> float:
+        logp = torch.log_softmax(logits[:, :-1].double(), -1)
+        nll = -logp.gather(-1, ids[:, 1:, None]).squeeze(-1)
+        return float(nll[:, half:].mean())
+
+    base, effects = mean_ablation_effects(model, ids, torch.ones_like(ids), second_half_loss)
+    drop = in_context_loss(model, ds)["drop"]
+    return {
+        "baseline_second_half_loss": base,
+        "effects": effects.tolist(),
+        "important": _important(effects, drop, sign=1),
+    }
 
 
 def max_induction_score(induction: Any) -> float:
@@ -242,6 +292,7 @@ def evaluate(model_dir: str | Path = DEMO_MODEL_DIR) -> dict[str, Any]:
         "head_scores": scores,
         "in_context_loss": icl,
         "ioi_ablation": ioi_head_ablation(model, sets["ioi"]),
+        "in_context_ablation": in_context_head_ablation(model, sets["induction (random)"]),
         "summary": summary,
         "thresholds": THRESHOLDS,
         "passed": {k: summary[k] >= v for k, v in THRESHOLDS.items()},
