@@ -109,3 +109,14 @@ def test_assets_are_small() -> None:
     total = sum(p.stat().st_size for p in DEMO_MODEL_DIR.iterdir() if p.is_file())
     assert total < 10_000_000
     assert (DEMO_MODEL_DIR / "model.safetensors").stat().st_size < 8_500_000
+
+
+def test_card_says_when_the_in_context_drop_rests_on_first_layer_heads() -> None:
+    card = json.loads(json.dumps(CARD))
+    for layer, expected in ((0, True), (2, False)):
+        card["in_context_ablation"]["important"] = [{"layer": layer, "head": 1, "effect": 1.5}]
+        text = render_model_card(card)
+        assert f"most harmful to remove first: L{layer}H1 (1.50)." in text
+        assert ("cannot be induction heads" in text) is expected
+    card["in_context_ablation"]["important"] = []
+    assert "cannot be induction heads" not in render_model_card(card)

@@ -50,7 +50,7 @@ def _heads(important: list[dict[str, Any]]) -> str:
 def _in_context_note(card: dict[str, Any]) -> list[str]:
     """Says so when the in-context loss drop rests on first-layer heads, which cannot do induction."""
     important = card["in_context_ablation"]["important"]
-    if not important or any(h["layer"] > 0 for h in important[:1]):
+    if not important or important[0]["layer"] > 0:
         return []
     return [
         "",
