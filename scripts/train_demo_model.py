@@ -160,7 +160,8 @@ def log_eval(model: Any, sets: dict[str, Any], step: int) -> None:
     }
     print(
         f"eval {step}: ioi {s['ioi_accuracy']:.3f} ({s['ioi_logit_diff']:.2f}) facts {s['facts_accuracy']:.3f} "
-        f"icl drop {s['in_context_loss_drop']:.2f} | prev by layer {per_layer['previous_token']} "
+        f"icl drop {s['in_context_loss_drop']:.2f} "
+        f"(shifted {m['in_context_loss'][f'after_{evaluation.SHIFT}_other_words']['drop']:.2f}) | prev by layer {per_layer['previous_token']} "
         f"| induction by layer {per_layer['induction']}",
         flush=True,
     )

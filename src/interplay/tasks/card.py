@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from interplay.tasks import vocab
+from interplay.tasks.evaluation import SHIFT
 
 SUMMARY_LABELS = {
     "ioi_accuracy": "IOI accuracy (held-out names and templates)",
@@ -136,11 +137,15 @@ def render_model_card(card: dict[str, Any]) -> str:
         split = "train (for contrast)" if "train" in name else "test (held out)"
         lines.append(f"| {name} | {split} | {s['n']} | {_f(s['accuracy'])} | {_f(s['logit_diff'])} |")
     icl = card["in_context_loss"]
+    shifted = icl[f"after_{SHIFT}_other_words"]
     lines += [
         "",
         f"In-context loss on repeated random words ({card['tasks']['induction (random)']['n']} sequences, "
         f"BOS + 20 words + the same 20): first half {_f(icl['first_half'])} nats, repeated half "
-        f"{_f(icl['second_half'])} nats (drop {_f(icl['drop'])}).",
+        f"{_f(icl['second_half'])} nats (drop {_f(icl['drop'])}). The same sequences after "
+        f"{SHIFT} other random words: first half {_f(shifted['first_half'])}, repeated half "
+        f"{_f(shifted['second_half'])} (drop {_f(shifted['drop'])}); copying that matches the previous",
+        "token keeps its drop when the sequence moves, looking back by position does not.",
         "",
         "What held out means: IOI uses names (" + ", ".join(vocab.NAMES_TEST[:5]) + ", ...) never used in",
         "an IOI sentence in training (they occur in filler sentences and facts, so their embeddings are",

@@ -112,18 +112,32 @@ def head_scores(model: Any, ds: TaskDataset) -> dict[str, list[list[float]]]:
     }
 
 
-def in_context_loss(model: Any, ds: TaskDataset) -> dict[str, float]:
-    """Mean next-token loss on the first and on the repeated half of BOS + L words + L words."""
+SHIFT = 10  # other random words put before the repeated sequence, for the shifted in-context loss
+
+
+def in_context_loss(model: Any, ds: TaskDataset, lead: int = 0) -> dict[str, float]:
+    """Mean next-token loss on the first and on the repeated half of BOS + L words + L words.
+
+    ``lead``: that many other random words (the start of each corrupted prompt's first copy, which
+    shares no word with the clean one) go between BOS and the sequence. Copying that matches the
+    previous token keeps its drop when the sequence moves; looking back by position does not.
+    """
     import torch
 
-    rows = [[*c, a] for c, a in zip(ds.clean_ids, ds.answer_ids, strict=True)]
+    if not 0 <= lead <= len(ds.corrupted_ids[0]) // 2:
+        raise ValueError(f"lead must be between 0 and half the sequence length, got {lead}")
+    rows = [
+        [c[0], *w[1 : 1 + lead], *c[1:], a]
+        for c, w, a in zip(ds.clean_ids, ds.corrupted_ids, ds.answer_ids, strict=True)
+    ]
     ids = torch.tensor(rows)
     with torch.no_grad():
         logits = model(input_ids=ids).logits
     logp = torch.log_softmax(logits[:, :-1].double(), -1)
     nll = -logp.gather(-1, ids[:, 1:, None]).squeeze(-1)  # nll[:, t - 1] is the loss of token t
-    half = (ids.shape[1] - 1) // 2
-    first, second = float(nll[:, :half].mean()), float(nll[:, half:].mean())
+    period = (ids.shape[1] - 1 - lead) // 2
+    first = float(nll[:, lead : lead + period].mean())
+    second = float(nll[:, lead + period :].mean())
     return {"first_half": first, "second_half": second, "drop": first - second}
 
 
@@ -258,7 +272,8 @@ def summarize(model: Any, sets: dict[str, TaskDataset]) -> dict[str, Any]:
     """
     tasks = {name: task_scores(model, ds) for name, ds in sets.items()}
     scores = head_scores(model, sets["induction (random)"])
-    icl = in_context_loss(model, sets["induction (random)"])
+    icl: dict[str, Any] = dict(in_context_loss(model, sets["induction (random)"]))
+    icl[f"after_{SHIFT}_other_words"] = in_context_loss(model, sets["induction (random)"], lead=SHIFT)
     summary = {
         "ioi_accuracy": tasks["ioi"]["accuracy"],
         "ioi_logit_diff": tasks["ioi"]["logit_diff"],

@@ -1,4 +1,4 @@
-"""Per-head mean ablation of the model card (IOI and in-context loss), against weight surgery."""
+"""Measures of the model card: per-head mean ablation (against weight surgery) and in-context loss."""
 
 from __future__ import annotations
 
@@ -71,3 +71,37 @@ def test_a_raising_score_leaves_no_hooks_and_identical_outputs() -> None:
     assert all(not b.attn.c_proj._forward_pre_hooks for b in model.transformer.h)
     with torch.no_grad():
         assert torch.equal(model(input_ids=ids).logits, before)
+
+
+def test_in_context_loss_with_other_words_in_front() -> None:
+    from types import SimpleNamespace
+
+    from interplay.tasks.evaluation import in_context_loss
+
+    model = tiny_model()
+    period, bos = 6, 0
+    gen = torch.Generator().manual_seed(4)
+    firsts = [torch.randperm(39, generator=gen)[: 2 * period] + 1 for _ in range(3)]
+    ds = SimpleNamespace(  # as interplay.tasks.induction builds it: corrupted = others + first[:-1]
+        clean_ids=[[bos, *f[:period].tolist(), *f[: period - 1].tolist()] for f in firsts],
+        corrupted_ids=[[bos, *f[period:].tolist(), *f[: period - 1].tolist()] for f in firsts],
+        answer_ids=[int(f[period - 1]) for f in firsts],
+    )
+    for lead in (0, 4):
+        got = in_context_loss(model, ds, lead=lead)
+        first, second = [], []
+        for f in firsts:
+            row = torch.tensor(
+                [bos, *f[period : period + lead].tolist(), *f[:period].tolist(), *f[:period].tolist()]
+            )
+            with torch.no_grad():
+                nll = torch.nn.functional.cross_entropy(
+                    model(input_ids=row[None]).logits[0, :-1].double(), row[1:], reduction="none"
+                )
+            first.append(nll[lead : lead + period].mean())
+            second.append(nll[lead + period :].mean())
+        assert got["first_half"] == pytest.approx(float(torch.stack(first).mean()), abs=1e-6)
+        assert got["second_half"] == pytest.approx(float(torch.stack(second).mean()), abs=1e-6)
+        assert got["drop"] == pytest.approx(got["first_half"] - got["second_half"])
+    with pytest.raises(ValueError, match="lead must be between 0 and"):
+        in_context_loss(model, ds, lead=period + 1)
