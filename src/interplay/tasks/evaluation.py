@@ -115,6 +115,14 @@ def head_scores(model: Any, ds: TaskDataset) -> dict[str, list[list[float]]]:
 SHIFT = 10  # other random words put before the repeated sequence, for the shifted in-context loss
 
 
+def token_nll(logits: Any, ids: Any) -> Any:
+    """[batch, seq - 1] next-token losses in float64: entry t - 1 is the loss of token t."""
+    import torch
+
+    logp = torch.log_softmax(logits[:, :-1].double(), -1)
+    return -logp.gather(-1, ids[:, 1:, None]).squeeze(-1)
+
+
 def in_context_loss(model: Any, ds: TaskDataset, lead: int = 0) -> dict[str, float]:
     """Mean next-token loss on the first and on the repeated half of BOS + L words + L words.
 
@@ -132,9 +140,7 @@ def in_context_loss(model: Any, ds: TaskDataset, lead: int = 0) -> dict[str, flo
     ]
     ids = torch.tensor(rows)
     with torch.no_grad():
-        logits = model(input_ids=ids).logits
-    logp = torch.log_softmax(logits[:, :-1].double(), -1)
-    nll = -logp.gather(-1, ids[:, 1:, None]).squeeze(-1)  # nll[:, t - 1] is the loss of token t
+        nll = token_nll(model(input_ids=ids).logits, ids)
     period = (ids.shape[1] - 1 - lead) // 2
     first = float(nll[:, lead : lead + period].mean())
     second = float(nll[:, lead + period :].mean())
@@ -234,9 +240,7 @@ def in_context_head_ablation(model: Any, ds: TaskDataset) -> dict[str, Any]:
     half = (ids.shape[1] - 1) // 2
 
     def second_half_loss(logits: Any) -> float:
-        logp = torch.log_softmax(logits[:, :-1].double(), -1)
-        nll = -logp.gather(-1, ids[:, 1:, None]).squeeze(-1)
-        return float(nll[:, half:].mean())
+        return float(token_nll(logits, ids)[:, half:].mean())
 
     base, effects = mean_ablation_effects(model, ids, torch.ones_like(ids), second_half_loss)
     drop = in_context_loss(model, ds)["drop"]
