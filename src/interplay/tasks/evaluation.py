@@ -102,7 +102,7 @@ def head_scores(model: Any, ds: TaskDataset) -> dict[str, list[list[float]]]:
     """
     from interplay.methods.head_scores import duplicate_token_score, induction_score, previous_token_score
 
-    rows = [[*c, a] for c, a in zip(ds.clean_ids, ds.answer_ids, strict=True)]
+    rows = repeated_rows(ds)
     pattern = stacked_patterns(model, rows)
     period = (len(rows[0]) - 1) // 2
     return {
@@ -123,22 +123,30 @@ def token_nll(logits: Any, ids: Any) -> Any:
     return -logp.gather(-1, ids[:, 1:, None]).squeeze(-1)
 
 
-def in_context_loss(model: Any, ds: TaskDataset, lead: int = 0) -> dict[str, float]:
-    """Mean next-token loss on the first and on the repeated half of BOS + L words + L words.
+def repeated_rows(ds: TaskDataset, lead: int = 0) -> list[list[int]]:
+    """BOS + ``lead`` other words + L words + the same L words, from the random-word induction set.
 
-    ``lead``: that many other random words (the start of each corrupted prompt's first copy, which
-    shares no word with the clean one) go between BOS and the sequence. Copying that matches the
-    previous token keeps its drop when the sequence moves; looking back by position does not.
+    The other words are the start of each corrupted prompt's first copy, which shares no word with
+    the clean one.
     """
-    import torch
-
     if not 0 <= lead <= len(ds.corrupted_ids[0]) // 2:
         raise ValueError(f"lead must be between 0 and half the sequence length, got {lead}")
-    rows = [
+    return [
         [c[0], *w[1 : 1 + lead], *c[1:], a]
         for c, w, a in zip(ds.clean_ids, ds.corrupted_ids, ds.answer_ids, strict=True)
     ]
-    ids = torch.tensor(rows)
+
+
+def in_context_loss(model: Any, ds: TaskDataset, lead: int = 0) -> dict[str, float]:
+    """Mean next-token loss on the first and on the repeated half of BOS + L words + L words.
+
+    ``lead``: that many other random words go between BOS and the sequence (``repeated_rows``).
+    Copying that matches the previous token keeps its drop when the sequence moves; looking back by
+    position does not.
+    """
+    import torch
+
+    ids = torch.tensor(repeated_rows(ds, lead))
     with torch.no_grad():
         nll = token_nll(model(input_ids=ids).logits, ids)
     period = (ids.shape[1] - 1 - lead) // 2
@@ -226,24 +234,23 @@ def ioi_head_ablation(model: Any, ds: TaskDataset) -> dict[str, Any]:
     }
 
 
-def in_context_head_ablation(model: Any, ds: TaskDataset) -> dict[str, Any]:
+def in_context_head_ablation(model: Any, ds: TaskDataset, drop: float) -> dict[str, Any]:
     """Mean-ablate each head's output on repeated random words; the effect on the repeated half's loss.
 
     Shows which heads the in-context loss drop rests on: induction heads in a model that has
     them; in one that has not, heads that found another way (for example first-layer heads that
-    look back a fixed distance, or heads that rule out words already repeated).
+    look back a fixed distance, or heads that rule out words already repeated). ``drop``: the
+    in-context loss drop (``in_context_loss``), the scale for which heads matter.
     """
     import torch
 
-    rows = [[*c, a] for c, a in zip(ds.clean_ids, ds.answer_ids, strict=True)]
-    ids = torch.tensor(rows)
+    ids = torch.tensor(repeated_rows(ds))
     half = (ids.shape[1] - 1) // 2
 
     def second_half_loss(logits: Any) -> float:
         return float(token_nll(logits, ids)[:, half:].mean())
 
     base, effects = mean_ablation_effects(model, ids, torch.ones_like(ids), second_half_loss)
-    drop = in_context_loss(model, ds)["drop"]
     return {
         "baseline_second_half_loss": base,
         "effects": effects.tolist(),
@@ -311,7 +318,9 @@ def evaluate(model_dir: str | Path = DEMO_MODEL_DIR) -> dict[str, Any]:
         "head_scores": scores,
         "in_context_loss": icl,
         "ioi_ablation": ioi_head_ablation(model, sets["ioi"]),
-        "in_context_ablation": in_context_head_ablation(model, sets["induction (random)"]),
+        "in_context_ablation": in_context_head_ablation(
+            model, sets["induction (random)"], summary["in_context_loss_drop"]
+        ),
         "summary": summary,
         "thresholds": THRESHOLDS,
         "passed": {k: summary[k] >= v for k, v in THRESHOLDS.items()},
