@@ -94,8 +94,7 @@ def test_induction_circuit_is_faithful_and_holds_the_induction_heads() -> None:
             scores = composable_induction_scores(scores)
         threshold = float(CARD["thresholds"][key])
         marked |= {(int(a), int(b)) for a, b in zip(*np.nonzero(scores >= threshold), strict=True)}
-    if not marked:  # imperative, so the assertions below run as soon as a retrained model has the heads
-        pytest.xfail("issue 3: the card marks no previous-token or induction head at or above 0.5")
+    assert marked, "the card marks no previous-token or induction head at or above 0.5"
     found = _heads(c.prune(k=max(k, 20)).nodes)
     assert marked <= found, (
         f"card's previous-token/induction heads {sorted(marked)} not in the circuit {sorted(found)}"

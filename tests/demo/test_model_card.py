@@ -50,22 +50,7 @@ def test_card_numbers_match_the_weights(measured: dict[str, Any]) -> None:
     assert CARD["files"] == model_files(DEMO_MODEL_DIR)
 
 
-# Issue 3 is open while a threshold is unmet: strict xfail, so the test fails as soon as a retrained
-# model meets it and the marker has to come off.
-UNMET = {"max_induction_score", "max_previous_token_score"}
-
-
-@pytest.mark.parametrize(
-    "key",
-    [
-        pytest.param(
-            k, marks=pytest.mark.xfail(strict=True, reason="issue 3: not yet met, see MODEL_CARD.md")
-        )
-        if k in UNMET
-        else k
-        for k in THRESHOLDS
-    ],
-)
+@pytest.mark.parametrize("key", list(THRESHOLDS))
 def test_card_meets_the_threshold(key: str) -> None:
     assert CARD["thresholds"][key] == THRESHOLDS[key]
     assert CARD["summary"][key] >= THRESHOLDS[key], f"{key}: {CARD['summary'][key]} < {THRESHOLDS[key]}"
@@ -120,3 +105,20 @@ def test_card_says_when_the_in_context_drop_rests_on_first_layer_heads() -> None
         assert ("cannot be induction heads" in text) is expected
     card["in_context_ablation"]["important"] = []
     assert "cannot be induction heads" not in render_model_card(card)
+
+
+def test_card_says_how_the_weights_started() -> None:
+    card = json.loads(json.dumps(CARD))
+    card["training"] = {"pos_init": "normal"}
+    assert "Initialisation:" not in render_model_card(card)
+    card["training"] = {"pos_init": "sinusoidal", "pos_dims": 32, "prev_token_prior": 0.0}
+    text = render_model_card(card)
+    assert "sinusoids in 32 dimensions" in text and "previous-token head" not in text
+    card["training"].update(prev_token_prior=1.5, induction_prior=2.0, induction_prior_ov=0.5)
+    text = " ".join(render_model_card(card).split())
+    assert "Layer 0 head 0 starts as a previous-token head (query-key gain 1.5)" in text
+    assert (
+        "layer 1 head 0 as an induction head composed with it (query-key gain 2.0, value-output gain 0.5)"
+        in text
+    )
+    assert "every score on this card is measured on the trained weights" in text

@@ -38,11 +38,11 @@ def test_train_then_evaluate_a_few_steps(tmp_path: Path) -> None:
         "--batch-size",
         "4",
         "--d-model",
-        "32",
+        "64",  # room for positions (8) and the induction prior's two head-wide subspaces (2 x 16)
         "--layers",
         "2",
         "--heads",
-        "2",
+        "4",
         "--log-every",
         "2",
         "--eval-every",  # the card's numbers, logged during training
@@ -55,6 +55,8 @@ def test_train_then_evaluate_a_few_steps(tmp_path: Path) -> None:
         "8",
         "--prev-token-prior",
         "1.0",
+        "--induction-prior",
+        "2.0",
     ]
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "train_demo_model.py"), *args, "--out", str(out)],
@@ -76,6 +78,7 @@ def test_train_then_evaluate_a_few_steps(tmp_path: Path) -> None:
     info = json.loads((out / "training.json").read_text())
     assert info["steps"] == 4 and info["wall_time_s"] > 0
     assert (info["pos_init"], info["pos_dims"], info["prev_token_prior"]) == ("sinusoidal", 8, 1.0)
+    assert (info["induction_prior"], info["induction_prior_ov"]) == (2.0, 0.5)
     assert [(p["name"], p["steps"]) for p in info["schedule"]] == [("first", 1), ("mixture", 3)]
     model = AutoModelForCausalLM.from_pretrained(out)
     tok = AutoTokenizer.from_pretrained(out)

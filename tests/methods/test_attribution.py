@@ -324,19 +324,36 @@ DEMO = Path(interplay.__file__).resolve().parent / "assets" / "demo-model"
 
 
 def test_ioi_names_carry_the_largest_attributions_on_the_demo_model() -> None:
+    """IG of the IOI logit difference, averaged over baselines drawn from the data (Erion et al. 2021).
+
+    From one token repeated at every position, which tokens come out on top depends on the token: on
+    the bundled model (trained 2026-11-29) IO and S are the top 3 in 5 % of 20 prompts from " and",
+    45 % from the pad token (never an input in training), 90 % from " the". Other IOI prompts of the
+    same length (other names, places, objects, some other template words) are baselines the model has
+    read; only the names should carry the difference.
+    """
     if not (DEMO / "config.json").exists() or not any(DEMO.glob("*.safetensors")):
         pytest.skip(f"the demo model is not built yet ({DEMO}): run scripts/train_demo_model.py")
     model = interplay.load(device="cpu")
     ds = interplay.tasks.ioi(n=40, seed=0)
+    pool: dict[int, list[torch.Tensor]] = {}
+    for ids in interplay.tasks.ioi(n=400, seed=1, tokenizer=model.tokenizer).clean_ids:
+        pool.setdefault(len(ids), []).append(torch.tensor(ids))
     hits = 0
-    for prompt, answer, wrong, meta in zip(ds.clean, ds.answer, ds.wrong, ds.meta, strict=True):
-        # the IOI metric, logit(IO) - logit(S): what separates the two names, not what makes a name likely
-        res = attribute(model, prompt, (answer, wrong), "ig", n_steps=32, progress=False)
+    for prompt, answer, wrong, meta, ids in zip(ds.clean, ds.answer, ds.wrong, ds.meta, ds.clean_ids, strict=True):
+        baselines = pool[len(ids)][:4]
+        assert len(baselines) == 4, f"too few baseline prompts of {len(ids)} tokens"
+        values = np.zeros(len(ids))
+        for b in baselines:
+            # the IOI metric, logit(IO) - logit(S): what separates the two names, not what makes a name likely
+            res = attribute(model, prompt, (answer, wrong), "ig", n_steps=32, baseline=G.embed(model, b), progress=False)
+            assert list(res.token_ids) == list(ids)
+            values += np.asarray(res.values) / len(baselines)
         names = {" " + meta["io"], " " + meta["s"]}
         bos = model.tokenizer.bos_token_id
-        start = 1 if bos is not None and res.token_ids[0] == bos else 0  # BOS is a sink, not an input word
-        top = {res.tokens[start + i] for i in np.argsort(-np.abs(res.values[start:]))[:3]}
+        start = 1 if bos is not None and ids[0] == bos else 0  # BOS is a sink, not an input word
+        top = {res.tokens[start + i] for i in np.argsort(-np.abs(values[start:]))[:3]}
         hits += names <= top
     fraction = hits / len(ds.clean)
     print(f"\nIOI on the demo model: IO and S among the 3 largest |IG| attributions in {fraction:.0%} of prompts")
-    assert fraction >= 0.5
+    assert fraction >= 0.8

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
 import pytest
 
 from interplay.tasks import corpus, vocab
 from interplay.tasks.evaluation import max_induction_score
+from interplay.tasks.ioi import ioi_examples
 
 
 def test_phase_steps_share_out_every_step() -> None:
@@ -96,3 +98,18 @@ def test_max_induction_score_ignores_the_first_layer() -> None:
     assert max_induction_score(scores) == 0.4
     assert max_induction_score(scores.tolist()) == 0.4
     assert max_induction_score([[0.9, 0.8]]) == 0.0  # one layer: nothing can compose
+
+
+def test_some_ioi_rows_follow_a_filler_sentence_without_their_names() -> None:
+    rows = corpus._ioi_rows(600, 0)
+    plain = {c + a + "." for c, _, a, _, _ in ioi_examples(600, seed=0, split="train")}
+    prefixed = [r for r in rows if r not in plain]
+    assert abs(len(prefixed) / len(rows) - corpus.IOI_AFTER_FILLER) < 0.06
+    for row in prefixed:
+        sentence = next(p for p in plain if row.endswith(" " + p))
+        filler = row[: -len(sentence) - 1]
+        names = set(re.findall(r"\w+", sentence)) & set(vocab.NAMES)
+        filler_words = set(re.findall(r"\w+", filler))
+        assert len(names) == 2 and not names & filler_words, row
+        assert not filler_words & set(vocab.NAMES_TEST), row  # held-out names stay out of IOI rows
+    assert corpus._ioi_rows(50, 3) == corpus._ioi_rows(50, 3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from interplay.tasks import vocab
@@ -22,22 +23,51 @@ def _shares(mixture: dict[str, float]) -> str:
 
 
 # What each training phase (corpus.SCHEDULE, by name) is for.
-PHASE_NOTES = {
-    "phase1": "random words repeated, at most 20 per copy: in-context copying grows first",
-    "mixture": "every task",
-}
+PHASE_NOTES = {"mixture": "every task"}
 
 
 def _schedule_lines(train: dict[str, Any]) -> list[str]:
     """One bullet per training phase: steps, task shares and what the phase is for."""
     lines = ["Schedule (share of training rows per task in each phase):", ""]
     for phase in train.get("schedule", []):
-        note = PHASE_NOTES.get(phase["name"], "")
+        notes = [PHASE_NOTES[phase["name"]]] if phase["name"] in PHASE_NOTES else []
+        if phase.get("max_induction_lead"):
+            notes.append(
+                f"repeated random words start after 0-{phase['max_induction_lead']} other random words"
+            )
+        note = "; ".join(notes)
         lines.append(
             f"- {phase['name']}, {phase['steps']} steps: {_shares(phase['mixture'])}"
             + (f" ({note})" if note else "")
         )
     return lines
+
+
+def _init_lines(train: dict[str, Any]) -> list[str]:
+    """How the weights started, when not all at random (the training script's priors)."""
+    if train.get("pos_init") != "sinusoidal":
+        return []
+    text = (
+        f"Initialisation: position embeddings are sinusoids in {train['pos_dims']} dimensions of their "
+        "own (token embeddings start at zero there), so looking a fixed number of tokens back is one "
+        "query-key map at every position."
+    )
+    if train.get("prev_token_prior"):
+        text += (
+            f" Layer 0 head 0 starts as a previous-token head (query-key gain {train['prev_token_prior']})"
+        )
+        if train.get("induction_prior"):
+            text += (
+                f", and layer 1 head 0 as an induction head composed with it (query-key gain "
+                f"{train['induction_prior']}, value-output gain {train.get('induction_prior_ov')}): layer 0 "
+                "head 0 writes the previous token into a subspace that layer 1 head 0 keys on"
+            )
+        text += (
+            ". These are starting points, not constraints: every weight trains, and every score on this "
+            "card is measured on the trained weights (without the priors the demo model found a positional "
+            "shortcut instead of induction within the training budget; issue 3's notes)."
+        )
+    return ["", *textwrap.wrap(text, 100)]
 
 
 def _f(x: float, digits: int = 3) -> str:
@@ -93,6 +123,7 @@ def render_model_card(card: dict[str, Any]) -> str:
         f"{train.get('seed', '?')}, on {train.get('threads', '?')} CPU thread{'' if train.get('threads') == 1 else 's'}: "
         f"**{train.get('wall_time_s', 0) / 60:.1f} minutes** wall time. Final training loss "
         f"{_f(train.get('final_loss', float('nan')))}.",
+        *_init_lines(train),
         "",
         *_schedule_lines(train),
         "",

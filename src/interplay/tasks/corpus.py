@@ -31,17 +31,15 @@ MIXTURE: dict[str, float] = {
 }
 
 
-# The first training phase: only repeated random words, the task that grows in-context copying.
-# In the full mixture they did not form within the budget; grown first, they persist and the
-# other tasks build on them.
-CIRCUITS_FIRST: dict[str, float] = {"induction": 1.0}
-
 # The training schedule: phases in order, each a share of the steps (None: the steps left over).
 # A phase may also set max_induction_len, max_induction_lead, echo_random_phase and
 # echo_without_names (see training_rows); ``train_demo_model.py --schedule`` takes another one.
+# One phase of every task. The repeated random words start after 0-20 other random words, so only
+# matching by content finds the earlier copy: starting right after BOS, they taught the model to
+# look back by position instead (issue 3's notes). A first phase of repeated words only, which the
+# recipe had before the training script's induction prior, is no longer needed.
 SCHEDULE: list[dict[str, Any]] = [
-    {"name": "phase1", "share": 0.2, "mixture": CIRCUITS_FIRST},
-    {"name": "mixture", "share": None, "mixture": MIXTURE},
+    {"name": "mixture", "share": None, "mixture": MIXTURE, "max_induction_lead": 20},
 ]
 
 
@@ -85,8 +83,27 @@ TOKENIZER_MIXTURE: dict[str, float] = {
 }
 
 
+# Share of IOI rows that follow a filler sentence, so that the names are not always at the same
+# positions: held-out templates put them elsewhere, and a model that locates the names by position
+# fails there (held-out accuracy 0.92 with no filler, 0.965 with 30 %, 0.975 at 6000 of 10000 steps
+# with 50 %; the same recipe otherwise).
+IOI_AFTER_FILLER = 0.5
+
+
 def _ioi_rows(n: int, seed: int) -> list[str]:
-    return [c + a + "." for c, _, a, _, _ in ioi_examples(n, seed=seed, split="train")]
+    rng = random.Random(f"ioi-filler/{seed}")
+    rows = []
+    for clean, _, answer, _, _ in ioi_examples(n, seed=seed, split="train"):
+        row = clean + answer + "."
+        if rng.random() < IOI_AFTER_FILLER:
+            # no third mention of IO or S, and no held-out name in an IOI row
+            avoid = set(re.findall(r"\w+", row)) & set(vocab.NAMES) | set(vocab.NAMES_TEST)
+            filler = filler_text(rng)
+            while avoid & set(re.findall(r"\w+", filler)):
+                filler = filler_text(rng)
+            row = filler + " " + row
+        rows.append(row)
+    return rows
 
 
 def _fact_rows(n: int, rng: random.Random) -> list[str]:
