@@ -93,7 +93,7 @@ def test_induction_prior_composes_with_the_previous_token_head(gain: float) -> N
     drop = float(nll[:, lead : lead + period - 1].mean() - nll[:, lead + period :].mean())
     others = max(scores[0].max(), scores[1, 1:].max())
     if gain:
-        # by content, not position: the copies start after 7 random tokens, as nowhere in its weights
+        # the copies start after 7 random tokens: the head finds them by content, not by position
         assert scores[1, 0] > 0.8 and others < 0.3 and drop > 0.3, (scores, drop)
     else:
         assert scores.max() < 0.3 and abs(drop) < 0.1, (scores, drop)

@@ -65,7 +65,7 @@ def _init_lines(train: dict[str, Any]) -> list[str]:
         text += (
             ". These are starting points, not constraints: every weight trains, and every score on this "
             "card is measured on the trained weights (without the priors the demo model found a positional "
-            "shortcut instead of induction within the training budget; issue 3's notes)."
+            "shortcut instead of induction within the training budget: scripts/train_demo_model.py)."
         )
     return ["", *textwrap.wrap(text, 100)]
 
