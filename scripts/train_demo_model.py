@@ -402,6 +402,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "rows": len(rows),
         "tokens": sum(map(len, encoded)),
         "schedule": [{**phase, "steps": n} for phase, n in zip(schedule, steps, strict=True)],
+        "ioi_after_filler": corpus.IOI_AFTER_FILLER,
         "final_loss": sum(losses[-100:]) / len(losses[-100:]),
         "wall_time_s": round(wall, 1),
         "threads": args.threads,

@@ -122,3 +122,5 @@ def test_card_says_how_the_weights_started() -> None:
         in text
     )
     assert "every score on this card is measured on the trained weights" in text
+    card["training"]["ioi_after_filler"] = 0.25
+    assert "25% of the IOI rows follow a filler sentence" in render_model_card(card)

@@ -17,6 +17,8 @@ def test_train_then_evaluate_a_few_steps(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from interplay.tasks import corpus
+
     out = tmp_path / "model"
     schedule = tmp_path / "schedule.json"
     schedule.write_text(
@@ -79,6 +81,7 @@ def test_train_then_evaluate_a_few_steps(tmp_path: Path) -> None:
     assert info["steps"] == 4 and info["wall_time_s"] > 0
     assert (info["pos_init"], info["pos_dims"], info["prev_token_prior"]) == ("sinusoidal", 8, 1.0)
     assert (info["induction_prior"], info["induction_prior_ov"]) == (2.0, 0.5)
+    assert info["ioi_after_filler"] == corpus.IOI_AFTER_FILLER
     assert [(p["name"], p["steps"]) for p in info["schedule"]] == [("first", 1), ("mixture", 3)]
     model = AutoModelForCausalLM.from_pretrained(out)
     tok = AutoTokenizer.from_pretrained(out)

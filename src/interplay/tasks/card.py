@@ -40,6 +40,12 @@ def _schedule_lines(train: dict[str, Any]) -> list[str]:
             f"- {phase['name']}, {phase['steps']} steps: {_shares(phase['mixture'])}"
             + (f" ({note})" if note else "")
         )
+    if "ioi_after_filler" in train:
+        lines += [
+            "",
+            f"{train['ioi_after_filler']:.0%} of the IOI rows follow a filler sentence, so the names are not"
+            " always at the same positions.",
+        ]
     return lines
 
 
