@@ -159,6 +159,9 @@ def init_induction_prior(
     the circuit. In the demo model at initialisation (gains 2 and 0.5, previous-token prior 1.5),
     the head scores 0.99 and the loss on repeated random words drops by 2.5 nats; the trained model
     keeps both heads and rests its in-context loss drop on them (the model card's ablation).
+    Controls, the same recipe for 10000 steps: without either prior, best induction score after layer 0
+    0.08, previous-token 0.24, held-out IOI 0.63, in-context drop 0.69 nats; with the previous-token
+    prior alone, 0.05, 0.24, 0.90, 0.70; with both (the bundled model), 1.00, 0.92, 0.985, 5.68.
     Needs the sinusoidal positions (the previous-token head looks back by them).
     """
     import torch
