@@ -11,6 +11,7 @@ import pytest
 from interplay.tasks import corpus, vocab
 from interplay.tasks.evaluation import max_induction_score
 from interplay.tasks.ioi import ioi_examples
+from tests.tasks.rows import split_repeat
 
 
 def test_phase_steps_share_out_every_step() -> None:
@@ -81,14 +82,10 @@ def test_induction_rows_with_a_lead_start_anywhere() -> None:
     leads = []
     for row in rows:
         words = row.split()
-        for lead in range(11):
-            rest = words[lead:]
-            copies = next((c for c in (3, 2) if len(rest) % c == 0 and rest == rest[: len(rest) // c] * c), 0)
-            if copies:
-                break
-        assert copies, row
-        first = rest[: len(rest) // copies]
-        assert 4 <= len(first) <= 20 and not set(words[:lead]) & set(first), row
+        parsed = split_repeat(words)
+        assert parsed, row
+        lead, first, _ = parsed
+        assert lead <= 10 and 4 <= len(first) <= 20 and not set(words[:lead]) & set(first), row
         leads.append(lead)
     assert min(leads) == 0 and max(leads) >= 8
 

@@ -9,6 +9,7 @@ import pytest
 import interplay.tasks as tasks
 from interplay.tasks import corpus, vocab
 from interplay.tasks.dataset import TaskDataset, build_dataset, encode
+from tests.tasks.rows import split_repeat
 
 GENERATORS = {
     "ioi": lambda seed, split: tasks.ioi(40, seed=seed, split=split),
@@ -133,14 +134,9 @@ def test_training_corpus_has_no_held_out_leakage() -> None:
         if task == "brackets":
             assert not any(text == p or text.startswith(p + " ") for p in bracket_test), text
         if task == "induction":  # other words, then a sequence repeated twice or three times
-            words = text.split()
-            first = next(
-                " ".join(rest[: len(rest) // c])
-                for lead in range(len(words))
-                for rest in [words[lead:]]
-                for c in (3, 2)
-                if len(rest) % c == 0 and rest == rest[: len(rest) // c] * c
-            )
+            parsed = split_repeat(text.split())
+            assert parsed, text
+            first = " ".join(parsed[1])
             assert vocab.hash_split(first) == "train"
             assert first not in induction_test
     # held-out names are still trained, in other roles

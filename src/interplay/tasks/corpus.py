@@ -92,12 +92,13 @@ IOI_AFTER_FILLER = 0.5
 
 def _ioi_rows(n: int, seed: int) -> list[str]:
     rng = random.Random(f"ioi-filler/{seed}")
+    held_out = set(vocab.NAMES_TEST)
     rows = []
-    for clean, _, answer, _, _ in ioi_examples(n, seed=seed, split="train"):
-        row = clean + answer + "."
+    for clean, _, io, s, _ in ioi_examples(n, seed=seed, split="train"):
+        row = clean + io + "."
         if rng.random() < IOI_AFTER_FILLER:
             # no third mention of IO or S, and no held-out name in an IOI row
-            avoid = set(re.findall(r"\w+", row)) & set(vocab.NAMES) | set(vocab.NAMES_TEST)
+            avoid = {io.strip(), s.strip()} | held_out
             filler = filler_text(rng)
             while avoid & set(re.findall(r"\w+", filler)):
                 filler = filler_text(rng)
