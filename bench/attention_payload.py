@@ -2,16 +2,26 @@
 
 For a 12-layer x 12-head GPT-2-shaped model (random weights) at several context lengths, we measure in
 the same JupyterLab session: the bytes that travel over the kernel websocket to display the view (and,
-for ours, to fetch the selected head's pattern), the time from running the display cell to the first
-paint (head grid + selected head's pattern drawn), and the time to switch heads. CircuitsVis's
+for ours, to fetch the selected head's pattern), the time from running the cell that makes and shows
+the view to the first paint (head grid + selected head's pattern drawn; for ours this includes the
+in-kernel build, for CircuitsVis its HTML), and the time to switch heads. CircuitsVis's
 ``attention_heads`` gets one layer (12 heads) of the same patterns; ours shows all 144 heads.
 
-Run: ``python bench/attention_payload.py [--sizes 128 512 1024 4096] [--cv-sizes 128 512]``
+Two rows of ours per length: ``model`` (``interplay.attention(model, prompt).show()``: one forward
+pass that summarises every layer) and ``arrays`` (``AttentionView.from_arrays(tokens, patterns)`` on
+softmaxed random causal float32 patterns of the same shape, numpy only). The timed cell records its
+in-kernel build time (``time.perf_counter`` around the call that makes the view; the model, the
+patterns and the imports come from the setup cell before), printed beside the bytes and the paint.
+
+Run: ``python bench/attention_payload.py [--sizes 128 512 1024 4096] [--cv-sizes 128 512]
+[--arrays-sizes 128 512 1024]`` (float32 patterns at 4,096 tokens take 9.7 GB: not by default)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 import tempfile
 import time
@@ -24,6 +34,7 @@ sys.path.insert(0, str(REPO))
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, running_lab, write_notebook  # noqa: E402
 
 SETUP = """
+import json, pathlib, time
 import torch, transformers as tf, interplay, numpy as np
 torch.manual_seed(0)
 N = __N__
@@ -39,8 +50,42 @@ half = torch.randint(1, 1000, (N // 2,)).tolist()
 prompt = " ".join(str(i) for i in (half + half)[:N])
 """
 OURS = SETUP + """
-view = model.attention(prompt)
+attention = interplay.attention  # imports happen once per kernel, outside the timed cell
+"""
+OURS_SHOW = """
+t0 = time.perf_counter()
+view = attention(model, prompt).show()
+pathlib.Path("__NAME__.json").write_text(json.dumps({"build_s": time.perf_counter() - t0}))
 view.selected = {"layer": 0, "head": 0}
+view
+"""
+ARRAYS = """
+import json, pathlib, sys, time
+import numpy as np, interplay
+N = __N__
+rng = np.random.default_rng(0)
+half = rng.integers(1, 1000, N // 2).tolist()
+tokens = [f" t{i}" for i in (half + half)[:N]]
+patterns = np.empty((12, 12, N, N), np.float32)
+above = np.triu(np.ones((N, N), bool), 1)
+for layer in range(12):
+    s = rng.standard_normal((12, N, N), dtype=np.float32) * 3
+    s[:, above] = -np.inf
+    s -= s.max(-1, keepdims=True)
+    np.exp(s, out=s)
+    s /= s.sum(-1, keepdims=True)
+    patterns[layer] = s
+del s
+AttentionView = interplay.AttentionView  # imports happen once per kernel, outside the timed cell
+"""
+ARRAYS_SHOW = """
+t0 = time.perf_counter()
+view = AttentionView.from_arrays(tokens, patterns)
+build = time.perf_counter() - t0
+assert "torch" not in sys.modules
+pathlib.Path("__NAME__.json").write_text(json.dumps({"build_s": build}))
+view.selected = {"layer": 0, "head": 0}
+view
 """
 CV = SETUP + """
 import circuitsvis as cv
@@ -62,7 +107,7 @@ CV_PAINTED = """() => { const out = window.jupyterapp.shell.currentWidget.node.q
 
 def run_cells(page: Any, lab: Any, name: str, setup: str, display: str, painted: str, timeout_s: float) -> tuple[float, int]:
     """Run the setup cell, then time the display cell from Run to first paint; bytes received meanwhile."""
-    write_notebook(lab, name, [setup, display])
+    write_notebook(lab, name, [setup, display.replace("__NAME__", name)])
     page.goto(f"{lab.url}/lab/tree/{name}?reset")
     page.wait_for_selector(".jp-Notebook")
     page.wait_for_function("() => { const w = window.jupyterapp.shell.currentWidget; const k = w && w.sessionContext"
@@ -121,10 +166,24 @@ def switch_heads_ms(page: Any) -> float:
     return times[len(times) // 2]
 
 
+def measure_ours(browser: Any, lab: Any, name: str, setup: str, show: str) -> tuple[int, float, float, float]:
+    """(bytes, Run-to-first-paint s of the cell that builds and shows the view, in-kernel build s,
+    switch ms) of one of our views."""
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    count_bytes(page)
+    paint, received = run_cells(page, lab, name, setup, show, OURS_PAINTED, 120)
+    switch = switch_heads_ms(page) if not math.isnan(paint) else float("nan")
+    page.close()
+    record = lab.root / f"{name}.json"
+    build = json.loads(record.read_text())["build_s"] if record.exists() else float("nan")
+    return received, paint, build, switch
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[128, 512, 1024, 4096])
     ap.add_argument("--cv-sizes", type=int, nargs="+", default=[128, 512])
+    ap.add_argument("--arrays-sizes", type=int, nargs="+", default=[128, 512, 1024])
     ap.add_argument("--cv-timeout", type=float, default=90)
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
@@ -133,11 +192,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, running_lab(Path(tmp)) as lab, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         for n in args.sizes:
-            page = browser.new_page(viewport={"width": 1500, "height": 1100})
-            count_bytes(page)
-            ours_s, ours_b = run_cells(page, lab, f"ours{n}.ipynb", OURS.replace("__N__", str(n)), "view", OURS_PAINTED, 120)
-            switch = switch_heads_ms(page) if ours_s == ours_s else float("nan")
-            page.close()
+            ours = {"model": measure_ours(browser, lab, f"ours{n}.ipynb", OURS.replace("__N__", str(n)), OURS_SHOW)}
+            if n in args.arrays_sizes:
+                ours["arrays"] = measure_ours(browser, lab, f"arrays{n}.ipynb", ARRAYS.replace("__N__", str(n)),
+                                              ARRAYS_SHOW)
             cv_s, cv_b = float("nan"), None
             if n in args.cv_sizes:
                 page = browser.new_page(viewport={"width": 1500, "height": 1100})
@@ -146,18 +204,20 @@ def main() -> None:
                                        "cv.attention.attention_heads(attention=pattern, tokens=tokens)", CV_PAINTED,
                                        args.cv_timeout)
                 page.close()
-            rows.append((n, ours_b, ours_s, switch, cv_b, cv_s))
+            rows += [(n, path, *measured, cv_b, cv_s) for path, measured in ours.items()]
             print(f"  measured {n} tokens", flush=True)
         browser.close()
     print("\nAttention view: 12 layers x 12 heads, JupyterLab + headless Chromium (same session)\n")
-    print("| tokens | ours: bytes | CircuitsVis (1 layer): bytes | bytes ratio | ours: first paint | CV: first paint "
-          "| ours: switch head |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    for n, ob, os_, sw, cb, cs in rows:
+    print("| tokens | ours: path | ours: bytes | CircuitsVis (1 layer): bytes | bytes ratio | ours: build (kernel) "
+          "| ours: Run to first paint | CV: Run to first paint | paint ratio | ours: switch head |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n, path, ob, os_, build, sw, cb, cs in rows:
         ratio = f"1/{cb / ob:.0f}" if cb else "-"
         cvb = f"{cb / 1e6:.2f} MB" if cb else "not run"
-        cvs = "never (timeout)" if cb and cs != cs else (f"{cs:.2f} s" if cs == cs else "-")
-        print(f"| {n} | {ob / 1e6:.2f} MB | {cvb} | {ratio} | {os_:.2f} s | {cvs} | {sw:.0f} ms |")
+        cvs = "never (timeout)" if cb and math.isnan(cs) else (f"{cs:.2f} s" if not math.isnan(cs) else "-")
+        paint_ratio = f"1/{cs / os_:.1f}" if cb and not math.isnan(cs) and os_ > 0 else "-"
+        print(f"| {n} | {path} | {ob / 1e6:.2f} MB | {cvb} | {ratio} | {build:.2f} s | {os_:.2f} s | {cvs} "
+              f"| {paint_ratio} | {sw:.0f} ms |")
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ def exact_edges(c: Any, edges: list[tuple[int, int]]) -> tuple[np.ndarray, float
     for u, v in edges:
         mask = c.graph.valid.copy()
         mask[u, v] = False
-        out.append(c.circuit_metric(mask=mask) - c.clean_value)
+        out.append(c.circuit_metric(mask=mask) - c.data.clean_value)
     return np.asarray(out), (time.perf_counter() - t) / max(1, len(edges))
 
 
@@ -56,8 +56,8 @@ def bench(name: str, model: Any, ds: Any, steps: int, subset: int, rng: np.rando
     edges = list(dict.fromkeys(top + [(int(u[i]), int(v[i])) for i in pick]))
     exact, per_edge = exact_edges(eap, edges)
     t_exh = per_edge * g.n_edges
-    a = np.asarray([eap.scores[e] for e in edges])
-    b = np.asarray([ig.scores[e] for e in edges])
+    a = np.asarray([eap.data.scores[e] for e in edges])
+    b = np.asarray([ig.data.scores[e] for e in edges])
     r_eap = float(np.corrcoef(a, exact)[0, 1])
     r_ig = float(np.corrcoef(b, exact)[0, 1])
     k = max(10, g.n_edges // 50)

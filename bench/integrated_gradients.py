@@ -6,6 +6,8 @@ Gauss-Legendre, the pad token's embedding as the baseline, the same internal bat
 with the convergence delta (ours always computes it; Captum is asked for it) against Captum's
 ``LayerIntegratedGradients`` on the token embedding layer. Saliency and gradient x input against
 Captum's ``Saliency`` and ``InputXGradient`` on the token embeddings. Goal for IG: <= 0.8x Captum.
+Ours and Captum's alternate run by run (theirs, ours, theirs, ours...), so a machine shared with other
+work slows both alike; each time is the median of ``--repeats``.
 
 Run: ``python bench/integrated_gradients.py [--tokens 128] [--steps 50] [--batch 10] [--repeats 3] [--warmup 1]``
 """
@@ -41,16 +43,18 @@ class _WordTokenizer:
         return "".join(f" {i}" for i in ids)
 
 
-def timed(fn: Callable[[], object], repeats: int, warmup: int) -> tuple[float, object]:
-    out = None
-    for _ in range(warmup):
-        out = fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
+def timed_pair(first: Callable[[], object], second: Callable[[], object], repeats: int,
+               warmup: int) -> tuple[tuple[float, object], tuple[float, object]]:
+    """Median wall times of ``first`` and ``second``, run alternately, and each one's last output."""
+    outs: list[object] = [None, None]
+    times: list[list[float]] = [[], []]
+    for i in range(warmup + repeats):
+        for j, fn in enumerate((first, second)):
+            t = time.perf_counter()
+            outs[j] = fn()
+            if i >= warmup:
+                times[j].append(time.perf_counter() - t)
+    return (statistics.median(times[0]), outs[0]), (statistics.median(times[1]), outs[1])
 
 
 def main() -> None:
@@ -81,8 +85,8 @@ def main() -> None:
         return hf(inputs_embeds=e).logits[:, -1]  # type: ignore[no-any-return]
 
     def ours_ig() -> np.ndarray:
-        res = attribute(model, prompt, tid, "ig", n_steps=args.steps, baseline="pad", internal_batch_size=args.batch,
-                        progress=False)
+        res = attribute(model, prompt, target=tid, method="ig", n_steps=args.steps, baseline="pad",
+                        internal_batch_size=args.batch, progress=False)
         return np.asarray(res.values)
 
     def captum_ig() -> np.ndarray:
@@ -92,7 +96,7 @@ def main() -> None:
         return np.asarray(attr.sum(-1)[0].detach().numpy())
 
     def ours_method(name: str) -> Callable[[], np.ndarray]:
-        return lambda: np.asarray(attribute(model, prompt, tid, name, progress=False).values)
+        return lambda: np.asarray(attribute(model, prompt, target=tid, method=name, progress=False).values)
 
     def captum_saliency() -> np.ndarray:
         e = wte(ids).detach().requires_grad_(True)
@@ -112,8 +116,7 @@ def main() -> None:
     for what, ours, theirs, key in pairs:
         if key not in wanted:
             continue
-        t_theirs, a = timed(theirs, args.repeats, args.warmup)
-        t_ours, b = timed(ours, args.repeats, args.warmup)
+        (t_theirs, a), (t_ours, b) = timed_pair(theirs, ours, args.repeats, args.warmup)
         diff = float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
         corr = float(np.corrcoef(np.asarray(a), np.asarray(b))[0, 1])
         scale = float(np.max(np.abs(np.asarray(a))))

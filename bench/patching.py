@@ -5,8 +5,9 @@ locally trained tokenizer, saved to a temporary directory so TransformerLens (Tr
 compatibility mode, offline) loads the same weights. Two IOI-style clean/corrupted prompt pairs.
 Sweeps: the full ``resid_pre`` layer x position sweep and the all-heads (``z``, layer x head, all
 positions) sweep. Ours batches many patched runs per forward pass; TransformerLens runs one forward
-per cell. Goal: ours <= 0.5x TransformerLens's time, same values. Also: attribution patching (2
-forward passes + 1 backward) vs the exact sweep.
+per cell; both go through their model's forward pass (ours: ``Model.forward``, the one forward
+engine). Goal: ours <= 0.40x TransformerLens's time measured in the same run (``--goal``), same
+values. Also: attribution patching (2 forward passes + 1 backward) vs the exact sweep.
 
 Run from the repository root: ``python bench/patching.py [--layers 12] [--d-model 768] [--repeats 3]``
 """
@@ -29,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 import torch
 import transformers as tf
-from tests.conftest import build_tokenizer
 
 import interplay
+from tests.conftest import build_tokenizer
 
 CLEAN = ["When Mary and John went to the store, John gave a drink to",
          "When John and Mary went to the store, Mary gave a drink to"]
@@ -59,6 +60,7 @@ def main() -> None:
     ap.add_argument("--heads", type=int, default=12)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    ap.add_argument("--goal", type=float, default=0.40, help="the largest acceptable ours / TransformerLens ratio")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -117,6 +119,11 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for label, n, t_tl, t_us, ratio, diff, t_atp, atp_ratio, r in rows:
         print(f"| {label} | {n} | {t_tl:.2f} | {t_us:.2f} | {ratio:.2f}x | {diff:.1e} | {t_atp:.3f} | {atp_ratio:.3f}x | {r:.3f} |")
+    total = sum(row[3] for row in rows) / sum(row[2] for row in rows)
+    worst = max(row[4] for row in rows)
+    verdict = "meets" if worst <= args.goal else "MISSES"
+    print(f"\nours / TransformerLens, same run: {total:.2f}x over both sweeps, worst sweep {worst:.2f}x; "
+          f"{verdict} the goal of <= {args.goal:.2f}x")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@
 Deterministic from --seed (and --threads): the tokenizer, the data order and the weights. Builds a
 byte-level BPE tokenizer on the generated corpus (every task word is one token with a leading
 space, " Mary"; the post-processor prepends <|bos|>), then trains a GPT2LMHeadModel with tied
-embeddings through the phases of ``interplay.tasks.corpus.SCHEDULE`` (training splits only; a
+embeddings through the phases of ``scripts.demo_model.corpus.SCHEDULE`` (training splits only; a
 JSON file given to --schedule replaces it, for experiments). The weights start random except for
 sinusoidal position embeddings in a subspace of their own and two heads: layer 0 head 0 starts as
 a previous-token head and layer 1 head 0 as an induction head composed with it (see
@@ -15,7 +15,9 @@ init_induction_prior; --pos-init normal --prev-token-prior 0 --induction-prior 0
 Without them the model did not grow induction heads within the 20-minute budget in any mixture
 tried (issue 3's notes); with them it keeps and sharpens the pair from the first steps, and the
 model card measures them on the trained weights. --eval-every logs the model card's
-numbers during training (per layer for the head scores), which shows when a circuit forms.
+numbers during training (per layer for the head scores), which shows when a circuit forms; they
+are measured by ``scripts.demo_model.evaluation`` through interplay's forward engine, the way the
+card measures them (the optimisation loop itself drives the Hugging Face model directly).
 Writes config.json, model.safetensors, tokenizer.json, tokenizer_config.json and training.json.
 """
 
@@ -30,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
-from interplay.tasks import corpus, evaluation  # noqa: E402
 from interplay.tasks.dataset import DEMO_MODEL_DIR  # noqa: E402
+from scripts.demo_model import corpus, evaluation  # noqa: E402
 
 BOS, EOS, PAD = "<|bos|>", "<|eos|>", "<|pad|>"
 
@@ -198,15 +200,22 @@ def lr_at(step: int, steps: int, base: float, warmup: int) -> float:
     return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def log_eval(model: Any, sets: dict[str, Any], step: int) -> None:
-    """One line of the card's numbers, per layer for the head scores, then back to training."""
+def log_eval(model: Any, tokenizer: Any, sets: dict[str, Any], step: int) -> None:
+    """One line of the card's numbers, per layer for the head scores, then back to training.
+
+    Measured through ``interplay.load(model, tokenizer)`` (which puts the model in eval mode) with
+    eager attention, as ``evaluation.load`` measures the card.
+    """
     import numpy as np
 
-    model.eval()
+    import interplay
+
     model.set_attn_implementation("eager")
-    m = evaluation.summarize(model, sets)
-    model.set_attn_implementation("sdpa")
-    model.train()
+    try:
+        m = evaluation.summarize(interplay.load(model, tokenizer), sets)
+    finally:
+        model.set_attn_implementation("sdpa")
+        model.train()
     s, h = m["summary"], m["head_scores"]
     per_layer = {
         k: " ".join(f"{v:.2f}" for v in np.max(h[k], axis=1)) for k in ("previous_token", "induction")
@@ -220,7 +229,8 @@ def log_eval(model: Any, sets: dict[str, Any], step: int) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> dict[str, object]:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line; its defaults are the committed run's recipe (training.json records it)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=DEMO_MODEL_DIR)
     p.add_argument("--seed", type=int, default=0)
@@ -268,7 +278,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     # with another process ran 35x slower than one: 3.5 s vs 0.1 s per step).
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--log-every", type=int, default=100)
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    args = build_parser().parse_args(argv)
 
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
@@ -364,7 +378,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     for step in range(args.steps):
         if args.eval_every and step % args.eval_every == 0 and step:
             t = time.perf_counter()
-            log_eval(model, eval_sets, step)
+            log_eval(model, tok, eval_sets, step)
             eval_seconds += time.perf_counter() - t
         batch = encoded[step * args.batch_size : (step + 1) * args.batch_size]
         width = max(map(len, batch))
@@ -389,7 +403,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
     wall = time.perf_counter() - start - eval_seconds
     if args.eval_every:
-        log_eval(model, eval_sets, args.steps)
+        log_eval(model, tok, eval_sets, args.steps)
     args.out.mkdir(parents=True, exist_ok=True)
     model.eval()
     model.save_pretrained(args.out)

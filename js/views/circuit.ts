@@ -1,9 +1,12 @@
 /**
- * CircuitGraph: a circuit's graph in layers (input at the bottom, logits at the top, one row of
- * heads per layer with its MLP half a row above), drawn in SVG. A slider keeps the top-k edges (by
+ * CircuitView (Python's `interplay.CircuitView`, formerly CircuitGraph): a circuit's graph in
+ * layers (input at the bottom, logits at the top, one row of heads per layer with its MLP half a
+ * row above), drawn in SVG. A slider keeps the top-k edges (by
  * |score|, pruned in the browser to input-to-logits paths); on release, Python reports the
- * selection's faithfulness. Hover a node: its paths stay lit, the rest dims. Click a node: Python
- * sends its details (attention pattern on a prompt, direct logit attribution, strongest edges).
+ * selection's faithfulness (or, without a live model, a note saying it needs one, in
+ * `.interplay-circuit-faith`). Hover a node: its paths stay lit, the rest dims. Click a node: Python
+ * sends its details (strongest edges from the data; attention pattern on a prompt and direct logit
+ * attribution from the model, or a note, `.interplay-circuit-detail-note`, when there is none).
  *
  * DOM contract (ARCHITECTURE.md, "CircuitGraph"):
  *
@@ -16,7 +19,8 @@
  *     .interplay-circuit-main > .interplay-circuit-scroll > svg.interplay-circuit-svg
  *                                 > g.interplay-circuit-edges > path.interplay-circuit-edge[data-edge]
  *                                 > g.interplay-circuit-nodes > g.interplay-circuit-node[data-node][data-name]
- *                             > .interplay-circuit-detail
+ *                             > .interplay-circuit-detail > .interplay-circuit-detail-title,
+ *                                 .interplay-circuit-detail-note, .interplay-circuit-dla, canvas.interplay-circuit-pattern
  *     .interplay-footer > .interplay-legend
  *     .interplay-notes
  */
@@ -299,9 +303,11 @@ export class CircuitView {
   }
 
   private showFaith(f: Faithfulness | null): void {
-    this.faith.textContent = f && f.value !== null && f.value !== undefined
-      ? `faithfulness ${(100 * f.value).toFixed(1)}% (top ${f.k}, ${f.edges} edges)`
-      : "";
+    const measured = f !== null && f.value !== null && f.value !== undefined;
+    this.faith.textContent = measured
+      ? `faithfulness ${(100 * (f.value as number)).toFixed(1)}% (top ${f.k}, ${f.edges} edges)`
+      : (f?.note ?? "");
+    this.faith.classList.toggle("interplay-circuit-faith-note", !measured && Boolean(f?.note));
   }
 
   private renderPrompts(): void {

@@ -1,7 +1,8 @@
 /**
- * CircuitGraph's detail pane for a clicked node: its direct logit attribution, its strongest
+ * CircuitView's detail pane for a clicked node: its direct logit attribution, its strongest
  * incoming and outgoing edges, and for a head its attention pattern on the chosen prompt (a canvas
- * heatmap with the tokens along both axes). Text only through `textContent`.
+ * heatmap with the tokens along both axes). The edges come from the data; when the pattern and
+ * the DLA cannot be had (no live model), a note says so instead. Text only through `textContent`.
  */
 
 import { buildRgba, get2d, sizeCanvas, type GridGeometry } from "../lib/canvas";
@@ -25,6 +26,8 @@ export interface NodeDetail {
   outgoing: { node: string; score: number }[];
   tokens?: string[];
   pattern?: WirePayload;
+  /** Why the model-dependent part (pattern, DLA) is missing: e.g. the view has no live model. */
+  note?: string;
 }
 
 export const CIRCUIT_CSS = `
@@ -42,6 +45,8 @@ export const CIRCUIT_CSS = `
 .interplay-circuit .interplay-circuit-detail-title { font-weight: 600; font-size: 13px; margin-bottom: 4px; }
 .interplay-circuit .interplay-circuit-edges { margin: 2px 0 6px; padding: 0; list-style: none; font-family: var(--interplay-code-font, monospace); }
 .interplay-circuit .interplay-circuit-title { font-weight: 600; }
+.interplay-circuit .interplay-circuit-detail-note { color: var(--interplay-fg-muted); font-style: italic; margin: 2px 0 6px; }
+.interplay-circuit .interplay-circuit-faith.interplay-circuit-faith-note { font-weight: 400; color: var(--interplay-fg-muted); font-style: italic; }
 `;
 
 function list(doc: Document, title: string, items: { node: string; score: number }[]): HTMLElement[] {
@@ -63,6 +68,7 @@ const PATTERN_GUTTER = 56;
 export function renderDetail(pane: HTMLElement, d: NodeDetail, theme: CanvasTheme): void {
   const doc = pane.ownerDocument;
   const parts: HTMLElement[] = [div(doc, "interplay-circuit-detail-title", d.name)];
+  if (d.note) parts.push(div(doc, "interplay-circuit-detail-note", d.note));
   if (d.dla !== undefined && d.dla !== null) {
     parts.push(div(doc, "interplay-circuit-dla", `direct logit attribution: ${formatCompact(d.dla)} (${d.dla_label ?? ""})`));
   }

@@ -1,6 +1,6 @@
 /**
- * CircuitGraph's data and pure geometry: decoded traits, the layered layout, top-k selection with
- * pruning to input-to-logits paths (the same rule as Python's `Circuit.select`), and the paths
+ * CircuitView's data and pure geometry: decoded traits, the layered layout, top-k selection with
+ * pruning to input-to-logits paths (the same rule as Python's `CircuitData.select`), and the paths
  * through a node. No DOM here: tested in node.
  */
 
@@ -29,6 +29,8 @@ export interface Faithfulness {
   value: number | null;
   metric?: number;
   ablation?: string;
+  /** Why there is no value: e.g. the view has no live model to measure it. */
+  note?: string;
 }
 
 export interface CircuitState {

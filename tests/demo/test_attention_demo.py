@@ -2,9 +2,9 @@
 
 The card scores every head on 100 held-out repeated random-word sequences with its own reference
 code (``interplay.methods.head_scores``, on HF's eager ``output_attentions``); here the same kind of
-prompts go through the user's path instead (``model.attention(prompt)`` -> the view's sortable
-score table, computed by ``interplay.methods.attention`` through our attention hooks). Both must
-agree on which head is the induction head and which the previous-token head.
+prompts go through the user's path instead (``interplay.attention(model, prompt)`` -> the view's
+sortable score table, computed by ``interplay.methods.attention`` through our attention hooks, in
+numpy). Both must agree on which head is the induction head and which the previous-token head.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ pytest.importorskip("transformers")
 
 import interplay
 from interplay.tasks.dataset import DEMO_MODEL_DIR
-from interplay.tasks.evaluation import INDUCTION_LEN
+from scripts.demo_model.evaluation import INDUCTION_LEN
 
 CARD = json.loads((DEMO_MODEL_DIR / "card.json").read_text())
 N_PROMPTS = 8
@@ -37,7 +37,7 @@ def view_scores() -> dict[str, np.ndarray]:
     ds = interplay.tasks.induction(N_PROMPTS, seq_len=INDUCTION_LEN, seed=4321, tokenizer=model.tokenizer)
     tables = []
     for clean, answer in zip(ds.clean, ds.answer, strict=True):
-        view = model.attention(clean + answer)
+        view = interplay.attention(model, clean + answer).show()
         tables.append(view.score_table().sort_values(["layer", "head"]))
         shape = (view.n_layers, view.n_heads)
     return {

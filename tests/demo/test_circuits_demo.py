@@ -18,7 +18,7 @@ pytest.importorskip("transformers")
 
 import interplay
 from interplay.tasks.dataset import DEMO_MODEL_DIR
-from interplay.tasks.evaluation import composable_induction_scores
+from scripts.demo_model.evaluation import composable_induction_scores
 
 CARD = json.loads((DEMO_MODEL_DIR / "card.json").read_text())
 LADDER = (10, 20, 30, 40, 60, 80)

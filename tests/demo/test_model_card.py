@@ -13,8 +13,8 @@ from interplay.tasks.dataset import DEMO_MODEL_DIR
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from interplay.tasks.card import render_model_card
-from interplay.tasks.evaluation import THRESHOLDS, evaluate, model_files
+from scripts.demo_model.card import render_model_card
+from scripts.demo_model.evaluation import THRESHOLDS, evaluate, model_files
 
 CARD = json.loads((DEMO_MODEL_DIR / "card.json").read_text())
 

@@ -1,6 +1,6 @@
 """On the bundled demo model, a linear probe reads "this token is a name" from the residual stream.
 
-The tokens are labelled the way a user would (an Annotator built with the model, names marked from
+The tokens are labelled the way a user would (an AnnotatorView built with the model, names marked from
 Python), the probe is held out by text, and the control task (random labels per token type, Hewitt &
 Liang 2019) must do clearly worse. No accuracy of the demo model is hard-coded beyond the issue's bar.
 """
@@ -21,7 +21,7 @@ def test_name_probe_on_the_demo_model() -> None:
     model = interplay.load()
     texts = list(interplay.tasks.ioi(n=48, seed=3, split="test").clean)
     texts += list(interplay.tasks.facts(n=16, seed=3).clean)
-    a = interplay.Annotator(texts, labels=["name"], model=model)
+    a = interplay.AnnotatorView.from_texts(texts, labels=["name"], model=model)
     names = set(vocab.NAMES)
     assert a.add_where("name", lambda tok: tok.strip() in names) > 50
     r = interplay.probe(model, a, label="name")

@@ -115,3 +115,31 @@ def test_priors_need_sinusoidal_positions(tmp_path: Path) -> None:
         SCRIPT["main"](["--prev-token-prior", "0", *out])
     with pytest.raises(SystemExit, match="2 x 32 token dimensions beside 66"):
         SCRIPT["main"](["--pos-dims", "66", *out])
+
+
+def test_the_defaults_are_the_committed_run_s_recipe() -> None:
+    """``python scripts/train_demo_model.py`` with no arguments trains the bundled model again."""
+    import json
+
+    from interplay.tasks.dataset import DEMO_MODEL_DIR
+    from scripts.demo_model import corpus
+
+    info = json.loads((DEMO_MODEL_DIR / "training.json").read_text())
+    args = SCRIPT["build_parser"]().parse_args([])
+    assert args.out == DEMO_MODEL_DIR and args.schedule is None and args.eval_every == 0
+    for key in (
+        "seed", "steps", "batch_size", "lr", "threads", "embed_init_std", "pos_init", "pos_dims",
+        "prev_token_prior", "induction_prior", "induction_prior_ov",
+    ):  # fmt: skip
+        assert getattr(args, key) == info[key], key
+    assert info["rows"] == args.steps * args.batch_size
+    steps = corpus.phase_steps(corpus.SCHEDULE, args.steps)
+    assert [{**p, "steps": n} for p, n in zip(corpus.SCHEDULE, steps, strict=True)] == info["schedule"]
+    assert info["ioi_after_filler"] == corpus.IOI_AFTER_FILLER
+    # the tokenizer is a function of the corpus: rebuilt, it is the committed one
+    from tokenizers import Tokenizer
+
+    built = SCRIPT["build_tokenizer"](args.seed, args.vocab_size)
+    committed = Tokenizer.from_file(str(DEMO_MODEL_DIR / "tokenizer.json"))
+    assert built.get_vocab() == committed.get_vocab()
+    assert json.loads(built.to_str())["model"] == json.loads(committed.to_str())["model"]

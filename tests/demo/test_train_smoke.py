@@ -17,7 +17,7 @@ def test_train_then_evaluate_a_few_steps(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from interplay.tasks import corpus
+    from scripts.demo_model import corpus
 
     out = tmp_path / "model"
     schedule = tmp_path / "schedule.json"

@@ -1,4 +1,4 @@
-"""Annotator in real JupyterLab: label by click, keyboard and drag, undo/redo, records reach Python
+"""AnnotatorView in real JupyterLab: label by click, keyboard and drag, undo/redo, records reach Python
 with the right offsets, Python's labels appear, and labels survive saving and reopening the notebook."""
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def test_annotator_labels_round_trip(page: Any, lab: Lab) -> None:
     name = write_notebook(lab, "annotate.ipynb", [
         "import json, pathlib, interplay\n"
         f"texts = ['When Mary and John went to the store', ['Then', ' John', ' gave', {XSS!r}, ' to', ' Mary']]\n"
-        "w = interplay.Annotator(texts, labels=['name', 'verb', 'place'], title='e2e annotator')\n"
+        "w = interplay.AnnotatorView.from_texts(texts, labels=['name', 'verb', 'place'], title='e2e annotator')\n"
         "w.observe(lambda ch: pathlib.Path('annotations.json').write_text(json.dumps(ch['new'])), names='annotations')\n"
         "w",
     ])

@@ -1,4 +1,5 @@
-"""AttributionView in real JupyterLab: click an output token, Python attributes it, the sources colour."""
+"""AttributionView in real JupyterLab: click an output token, Python attributes it, the sources colour;
+a result loaded from a file shows its row, and says that another token needs a live model."""
 
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ def test_click_an_output_token_and_attributions_arrive(page: Any, lab: Lab) -> N
         "from tests.conftest import build_tokenizer, make_hf_model\n"
         "tok = build_tokenizer()\n"
         "model = interplay.load(make_hf_model('gpt2', len(tok)), tok)\n"
-        "res = interplay.attribute(model, 'When Mary and John went to the store, John gave a drink to', ' Mary',"
-        " 'saliency', progress=False)\n"
+        "res = interplay.attribute(model, 'When Mary and John went to the store, John gave a drink to',"
+        " target=' Mary', method='saliency', progress=False)\n"
         "view = res.show(title='e2e attribution')\n"
         "view.observe(lambda ch: pathlib.Path('attr_selected.json').write_text(json.dumps(ch['new'])),"
         " names='selected')\n"
@@ -94,4 +95,29 @@ def test_generation_matrix_renders_and_highlights(page: Any, lab: Lab) -> None:
     assert hovered[0] == 0 and hovered[1] == page.locator(TOKEN).count() - 1
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator(ROOT).first.screenshot(path=str(ARTIFACTS / "attribution_generation.png"))
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_loaded_result_shows_its_row_and_needs_the_model_for_more(page: Any, lab: Lab) -> None:
+    name = write_notebook(lab, "attribution_loaded.ipynb", [
+        "import interplay\n"
+        "from tests.conftest import build_tokenizer, make_hf_model\n"
+        "tok = build_tokenizer()\n"
+        "model = interplay.load(make_hf_model('gpt2', len(tok)), tok)\n"
+        "interplay.attribute(model, 'When Mary and John went to the store, John gave a drink to', target=' Mary',"
+        " method='input_x_gradient', progress=False).save('attr.interplay')\n"
+        "del model\n"
+        "interplay.load_result('attr.interplay').show(title='loaded')",
+    ])
+    open_and_run(page, lab, name, timeout=180)
+    page.wait_for_selector(TOKEN, timeout=30_000)
+    assert not error_outputs(page), error_outputs(page)
+    colours = _colours(page)
+    assert len(colours) == 15 and all(colours[:-1]) and colours[-1] == "", "the saved row did not colour the sources"
+    page.locator(TOKEN).nth(5).click()
+    error = page.locator(f"{ROOT} .interplay-error").first
+    error.wait_for(state="visible", timeout=30_000)
+    assert "needs a live model" in (error.text_content() or "")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator(ROOT).first.screenshot(path=str(ARTIFACTS / "attribution_loaded.png"))
     assert page.errors == []  # type: ignore[attr-defined]

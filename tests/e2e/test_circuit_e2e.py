@@ -1,5 +1,7 @@
-"""CircuitGraph in real JupyterLab: the graph renders; the top-k slider changes the visible edges and
-Python reports the faithfulness on release; clicking a head shows its attention pattern."""
+"""CircuitView in real JupyterLab: the graph renders; the top-k slider changes the visible edges and
+Python reports the faithfulness on release; clicking a head shows its attention pattern. A circuit
+loaded from a file (no model) renders the same graph, lists a clicked node's edges and says that
+the pattern, the attribution and the faithfulness need a live model."""
 
 from __future__ import annotations
 
@@ -84,6 +86,33 @@ def test_circuit_graph_slider_and_head_details(page: Any, lab: Lab) -> None:
         assert dl.value.suggested_filename == f"circuit{suffix}"
         data = Path(path).read_bytes()
         assert data[:4] == b"\x89PNG" if which == "png" else data.startswith(b"<svg")
+
+
+def test_a_saved_circuit_renders_and_lists_edges_without_a_model(page: Any, lab: Lab) -> None:
+    name = write_notebook(lab, "circuit_saved.ipynb", [
+        SETUP + "c.prune(k=30).save('circuit_saved.interplay')\n",
+        "loaded = interplay.load_result('circuit_saved.interplay')\n"
+        "assert loaded.session is None\n"
+        "loaded.show()",
+    ])
+    open_and_run(page, lab, name)
+    root = ".interplay-circuit"
+    page.wait_for_selector(f"{root} svg.interplay-circuit-svg g.interplay-circuit-node", timeout=30_000)
+    assert not error_outputs(page)
+    assert 0 < page.evaluate(VISIBLE) <= 30
+    page.wait_for_function(
+        "() => (document.querySelector('.interplay-circuit-faith')?.textContent || '').includes('needs a live model')",
+        timeout=30_000)
+    page.locator(f"{root} g.interplay-circuit-node[data-name='L0.H0']").click()
+    page.wait_for_selector(f"{root} .interplay-circuit-detail-note", timeout=30_000)
+    detail = page.locator(f"{root} .interplay-circuit-detail").text_content() or ""
+    assert "L0.H0" in detail and "strongest outgoing edges" in detail
+    assert "needs a live model" in (page.locator(f"{root} .interplay-circuit-detail-note").text_content() or "")
+    assert page.locator(f"{root} canvas.interplay-circuit-pattern").count() == 0
+    assert (page.locator(f"{root} .interplay-error").first.text_content() or "") == ""
+    assert not page.errors  # type: ignore[attr-defined]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator(root).first.screenshot(path=str(ARTIFACTS / "circuit_graph_saved.png"))
 
 
 def test_circuit_graph_is_readable_at_144_heads(page: Any, lab: Lab) -> None:

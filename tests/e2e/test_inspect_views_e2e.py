@@ -32,7 +32,7 @@ def test_attention_view_select_head_and_hover_tokens(page: Any, lab: Lab) -> Non
     (lab.root / "attn_selected.json").unlink(missing_ok=True)
     name = write_notebook(lab, "attention.ipynb", [
         SETUP,
-        "view = model.attention(prompt)\nview.observe(dump('attn_selected.json'), names='selected')\nview",
+        "view = interplay.attention(model, prompt).show()\nview.observe(dump('attn_selected.json'), names='selected')\nview",
     ])
     open_and_run(page, lab, name)
     grid = ".interplay-attention canvas.interplay-attention-grid"
@@ -74,7 +74,7 @@ def test_logit_lens_typed_target(page: Any, lab: Lab) -> None:
         SETUP,
         "lens = interplay.logit_lens(model, prompt).show()\n"
         "lens.observe(lambda ch: pathlib.Path('lens_target.json').write_text(json.dumps("
-        "{'target': lens.target, 'error': lens.target_error, 'has_probs': bool(lens.target_probs)})), names='target_probs')\n"
+        "{'target': lens.target, 'error': lens.target_error, 'has_probs': lens.target_probs is not None})), names='target_probs')\n"
         "lens",
     ])
     open_and_run(page, lab, name)
@@ -108,7 +108,7 @@ def test_dla_click_selects_the_head_in_the_linked_attention_view(page: Any, lab:
     (lab.root / "dla_selected.json").unlink(missing_ok=True)
     name = write_notebook(lab, "dla.ipynb", [
         SETUP,
-        "res = interplay.direct_logit_attribution(model, ' Mary', ' John', prompt=prompt)\n"
+        "res = interplay.direct_logit_attribution(model, prompt, target=' Mary', baseline=' John')\n"
         "box = res.show()\n"
         "box.children[1].observe(dump('dla_selected.json'), names='selected')\n"
         "box",

@@ -1,4 +1,4 @@
-"""TokenHeatmap in real JupyterLab: render, hover, click -> Python, Python -> view, token safety, scale."""
+"""TokenHeatmapView in real JupyterLab: render, hover, click -> Python, Python -> view, token safety, scale."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_heatmap_renders_hovers_clicks_and_updates(page: Any, lab: Lab) -> None:
         f"tokens = ['When', ' Mary', ' and', '\\n', {XSS!r}, ' John', '\\t', ' gave']\n"
         "values = np.array([[0.5, -1.0, 0.25, 0.0, 2.0, -0.5, 1.0, -2.0],"
         " [1, 2, 3, 4, 5, 6, 7, float('nan')]], dtype=np.float32)\n"
-        "w = interplay.TokenHeatmap(tokens, values, labels=['signed', 'rising'], title='e2e heatmap')\n"
+        "w = interplay.TokenHeatmapView.from_arrays(tokens, values, labels=['signed', 'rising'], title='e2e heatmap')\n"
         "w.observe(lambda ch: pathlib.Path('selected.json').write_text(json.dumps(ch['new'])), names='selected')\n"
         "w",
     ])
@@ -94,7 +94,7 @@ def test_large_heatmap_stays_light(page: Any, lab: Lab) -> None:
         "import numpy as np, interplay\n"
         "rng = np.random.default_rng(0)\n"
         "tokens = [f' tok{i}' for i in range(4096)]\n"
-        "big = interplay.TokenHeatmap(tokens, rng.normal(size=(48, 4096)).astype(np.float32),"
+        "big = interplay.TokenHeatmapView.from_arrays(tokens, rng.normal(size=(48, 4096)).astype(np.float32),"
         " labels=[f'L{i}' for i in range(48)])\n"
         "big",
     ])

@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-/** CircuitGraph in the DOM: nodes and edges drawn in SVG, the slider, requests, details, export. */
+/** CircuitView in the DOM: nodes and edges drawn in SVG, the slider, requests, details, export. */
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import type { CircuitState } from "../../js/views/circuit_model";
@@ -87,6 +87,38 @@ describe("CircuitView", () => {
     expect(detail.querySelector("canvas.interplay-circuit-pattern")).not.toBeNull();
     expect(detail.querySelector("b")).toBeNull(); // tokens are text, never HTML
     expect(detail.textContent).toContain("input");
+  });
+
+  it("without a live model: the edges of a clicked node show with a note, and faithfulness says why it is missing", async () => {
+    const el = mount();
+    const note = "Its attention pattern and direct logit attribution needs a live model, and this view has none";
+    const request = vi.fn(async (method: string, params: object) => method === "faithfulness"
+      ? { k: (params as { k: number }).k, edges: 2, value: null, note: "Faithfulness needs a live model" }
+      : { name: "L1.H1", kind: "head", layer: 1, head: 1, incoming: [{ node: "input (k)", score: 0.5 }],
+          outgoing: [{ node: "MLP1", score: -1 }], note });
+    new CircuitView(el, circuitState(), { request });
+    const root = el.querySelector(".interplay-circuit")!;
+    await flush();
+    const faith = root.querySelector(".interplay-circuit-faith")!;
+    expect(faith.textContent).toBe("Faithfulness needs a live model");
+    expect(faith.classList.contains("interplay-circuit-faith-note")).toBe(true);
+    root.querySelector("g.interplay-circuit-node[data-name='L1.H1'] circle")!.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+    await flush();
+    const detail = root.querySelector(".interplay-circuit-detail")!;
+    expect(detail.querySelector(".interplay-circuit-detail-note")?.textContent).toBe(note);
+    expect(detail.querySelector(".interplay-circuit-dla")).toBeNull();
+    expect(detail.querySelector("canvas.interplay-circuit-pattern")).toBeNull();
+    expect(detail.textContent).toContain("input (k)");
+    expect(detail.textContent).toContain("MLP1");
+    expect(root.querySelector(".interplay-error")?.textContent ?? "").toBe("");
+    // a measured value afterwards replaces the note
+    const slider = root.querySelector("input.interplay-circuit-k") as HTMLInputElement;
+    request.mockImplementation(async (_m: string, params: object) => ({ k: (params as { k: number }).k, edges: 3, value: 0.5, note: undefined } as never));
+    slider.value = "5";
+    slider.dispatchEvent(new Event("change"));
+    await flush();
+    expect(faith.textContent).toBe("faithfulness 50.0% (top 5, 3 edges)");
+    expect(faith.classList.contains("interplay-circuit-faith-note")).toBe(false);
   });
 
   it("hovering a node dims the edges off its paths", () => {

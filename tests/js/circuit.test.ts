@@ -1,4 +1,4 @@
-/** CircuitGraph's pure parts: decoding, layout, top-k selection with pruning, paths through a node. */
+/** CircuitView's pure parts: decoding, layout, top-k selection with pruning, paths through a node. */
 import { describe, expect, it } from "vitest";
 
 import {

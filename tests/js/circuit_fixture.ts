@@ -1,4 +1,4 @@
-/** A CircuitGraph state for tests: 2 layers x 3 heads (non-square on purpose), hand-made edges. */
+/** A CircuitView state for tests: 2 layers x 3 heads (non-square on purpose), hand-made edges. */
 
 import type { CircuitState, GraphNode } from "../../js/views/circuit_model";
 import { payloadOf } from "./helpers";

@@ -91,3 +91,65 @@ def test_steering(gpt2: Any) -> None:
     with pytest.raises(InterplayError, match="dimensions"):
         interplay.steer(gpt2, prompt, torch.zeros(3), layer=1)
     assert hook_counts(gpt2.hf_model) == 0
+
+
+def test_steering_takes_a_numpy_direction_and_checks_its_arguments(gpt2: Any) -> None:
+    prompt = PROMPTS[0]
+    vec = np.random.default_rng(0).standard_normal(gpt2.cfg.d_model).astype(np.float32)
+    a = interplay.steer(gpt2, prompt, vec, layer=1, component="resid_post", coeff=8.0, max_new_tokens=3)
+    b = interplay.steer(gpt2, prompt, torch.from_numpy(vec), layer=1, component="resid_post", coeff=8.0,
+                        max_new_tokens=3)
+    assert a.data == b.data and a.component == "resid_post" and len(a.steered_tokens) <= 3
+    zero = interplay.steer(gpt2, prompt, vec, layer=1, max_new_tokens=0)
+    assert zero.steered_tokens == [] and zero.baseline_text == "" and zero.kl > 0
+    for bad in (-3, 2.5, True, "8"):
+        with pytest.raises(InterplayError, match=r"max_new_tokens=.* must be an integer >= 0"):
+            interplay.steer(gpt2, prompt, vec, layer=1, max_new_tokens=bad)
+    with pytest.raises(InterplayError, match=r"top_k=0 must be an integer >= 1"):
+        interplay.steer(gpt2, prompt, vec, layer=1, top_k=0)
+    with pytest.raises(InterplayError, match=r"layer=2 must be an integer layer of the model \(0..1\)"):
+        interplay.steer(gpt2, prompt, vec, layer=2)
+    with pytest.raises(InterplayError, match=r"component='z'.*residual stream"):
+        interplay.steer(gpt2, prompt, vec, layer=1, component="z")
+    with pytest.raises(InterplayError, match=r"coeff=nan must be a finite number"):
+        interplay.steer(gpt2, prompt, vec, layer=1, coeff=float("nan"))
+    with pytest.raises(InterplayError, match="NaN or infinite"):
+        interplay.steer(gpt2, prompt, np.full(gpt2.cfg.d_model, np.nan), layer=1)
+    with pytest.raises(interplay.PromptError, match="non-empty prompt"):
+        interplay.steer(gpt2, "", vec, layer=1)
+    with pytest.raises(InterplayError, match="position='first'"):
+        interplay.steering_vector(gpt2, ["Mary went"], ["John went"], layer=1, position="first")
+    assert hook_counts(gpt2.hf_model) == 0
+
+
+def test_steering_result_round_trip_and_escaping(gpt2: Any, tmp_path: Any) -> None:
+    from interplay.results.steering import SteeringResult
+
+    prompt = "<b>Mary</b> & <script>alert(1)</script> went to"
+    vec = interplay.steering_vector(gpt2, ["Mary went", "Mary gave"], ["John went", "John gave"], layer=1)
+    r = interplay.steer(gpt2, prompt, vec, layer=1, coeff=50.0, max_new_tokens=4)
+    page = r._repr_html_()
+    assert "<script>" not in page and "<b>Mary" not in page and html.escape(prompt) in page
+    for text in (r.baseline_text, r.steered_text):
+        assert html.escape(text) in page
+    path = r.save(tmp_path / "steer.interplay")
+    for loaded in (SteeringResult.load(path), interplay.load_result(path)):
+        assert type(loaded) is SteeringResult and loaded.data == r.data and loaded.session is None
+        assert loaded._repr_html_() == page and loaded.show().value == r.show().value
+        assert loaded.to_dataframe().equals(r.to_dataframe())
+        tok, before, after = loaded.changes[0]
+        assert isinstance(tok, str) and after - before == pytest.approx(r.changes[0][2] - r.changes[0][1])
+
+
+def test_specs_take_numpy(gpt2: Any) -> None:
+    clean = gpt2.run(PROMPTS[:1], capture=[("resid_pre", 1)])
+    src = clean["resid_pre", 1].numpy()
+    a = gpt2.run(PROMPTS[:1], interventions=[interplay.patch_spec(("resid_pre", 1), src, positions=[3])])
+    torch.testing.assert_close(a.logits, clean.logits, atol=1e-5, rtol=1e-5)
+    mean = src[0].mean(0)
+    b = gpt2.run(PROMPTS[:1], interventions=[interplay.ablate_spec(("resid_pre", 1), how="mean", value=mean)])
+    c = gpt2.run(PROMPTS[:1], interventions=[interplay.ablate_spec(("resid_pre", 1), how="mean",
+                                                                   value=torch.from_numpy(mean))])
+    torch.testing.assert_close(b.logits, c.logits)
+    with pytest.raises(InterplayError, match="steer_spec: vector must be a tensor or an array"):
+        interplay.steer_spec(1, object())

@@ -45,7 +45,7 @@ def test_apply_ln_switch_is_recorded(gpt2: Any) -> None:
     assert on.apply_ln and not off.apply_ln
     assert "no final norm" in off.notes[0] and "final norm applied" in on.notes[0]
     assert not np.allclose(on.top_probs, off.top_probs)
-    raw = gpt2.layout.unembed()(on.resid[-1]).softmax(-1).topk(5).values.detach().numpy()
+    raw = gpt2.layout.unembed()(on.session.resid[-1]).softmax(-1).topk(5).values.detach().numpy()
     np.testing.assert_allclose(off.top_probs[-1], raw, rtol=1e-4)
 
 
@@ -77,4 +77,4 @@ def test_reuses_captured_activations(gpt2: Any) -> None:
     a = interplay.logit_lens(trace)
     b = interplay.logit_lens(gpt2.run(PROMPT))
     np.testing.assert_allclose(a.top_probs, b.top_probs, rtol=1e-5)
-    assert torch.equal(a.resid, b.resid)
+    assert torch.equal(a.session.resid, b.session.resid)

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 import interplay
-from interplay.errors import HookNameError, InterplayError, PromptError
-from interplay.methods import _sweep
+from interplay.backend.names import BLOCK_SUFFIXES
+from interplay.errors import ComponentError, HookNameError, InterplayError, PromptError
 from interplay.methods.metrics import MetricError
 from tests.conftest import hook_counts
 
@@ -31,7 +31,7 @@ def metric() -> Any:
                                                ("pattern", "layer_head"), ("resid_mid", "layer_pos"),
                                                ("k", "layer_head")])
 def test_patching_clean_into_clean_changes_nothing(model: Any, component: str, by: str) -> None:
-    if f"blocks.0.{_sweep.BLOCK_SUFFIXES[component]}" not in model.hook_names:
+    if f"blocks.0.{BLOCK_SUFFIXES[component]}" not in model.hook_names:
         with pytest.raises(HookNameError, match="has no such activation"):
             interplay.patch(model, CLEAN, CLEAN, metric=metric(), component=component, by=by)
         return
@@ -45,7 +45,9 @@ def test_patching_clean_into_clean_changes_nothing(model: Any, component: str, b
 def test_patching_all_of_resid_pre_0_reproduces_the_clean_logits(model: Any) -> None:
     r = interplay.patch(model, CLEAN, CORRUPTED, metric=metric(), by="layer", layers=[0], progress=False)
     assert r.shape == (1,)
-    torch.testing.assert_close(r.patched_logits((0,)), r.setup.clean_logits, atol=1e-4, rtol=1e-4)
+    clean = model.run(CLEAN)
+    want = clean.logits[torch.arange(2), torch.tensor(clean.lengths) - 1].float().numpy()
+    np.testing.assert_allclose(r.patched_logits((0,)), want, atol=1e-4, rtol=1e-4)
     np.testing.assert_allclose(r.values, [1.0], atol=1e-4)
     noised = interplay.patch(model, CLEAN, CORRUPTED, metric=metric(), by="layer", layers=[0], direction="noising",
                              progress=False)
@@ -102,20 +104,23 @@ def test_agrees_with_a_naive_loop(gpt2: Any, direction: str) -> None:
 
 
 def test_batch_size_and_memory_back_off(gpt2: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every pass goes through Model.forward (the one forward engine), so a model whose forward
+    runs out of memory above 8 rows makes the sweep halve its batches until they fit."""
     ref = interplay.patch(gpt2, CLEAN, CORRUPTED, metric=metric(), progress=False, batch_size=2)
-    real = _sweep.last_logits
+    real = gpt2.forward
     seen: list[int] = []
 
-    def small_memory(model: Any, ids: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+    def small_memory(ids: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
         seen.append(ids.shape[0])
         if ids.shape[0] > 8:
             raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
-        return real(model, ids, *args, **kwargs)
+        return real(ids, *args, **kwargs)
 
-    monkeypatch.setattr(_sweep, "last_logits", small_memory)
+    monkeypatch.setattr(gpt2, "forward", small_memory)
     r = interplay.patch(gpt2, CLEAN, CORRUPTED, metric=metric(), progress=False, batch_size=64)
     np.testing.assert_allclose(r.raw, ref.raw, atol=1e-5)
-    assert seen[0] == 56 and max(s for s in seen if s <= 8) == 8
+    # the clean, corrupted and source runs (2 prompts each), then 28 cells x 2 prompts, halved until it fits
+    assert seen[:4] == [2, 2, 2, 56] and max(s for s in seen if s <= 8) == 8
     assert hook_counts(gpt2.hf_model) == 0
 
 
@@ -162,9 +167,9 @@ def test_bad_input_gives_clear_errors(gpt2: Any) -> None:
         interplay.patch(gpt2, CLEAN, [CORRUPTED[0], CORRUPTED[1].replace("John gave", "Ali ce gave")], metric=metric())
     with pytest.raises(MetricError, match="returned shape"):
         interplay.patch(gpt2, CLEAN, CORRUPTED, metric=lambda logits: logits[:, 0])
-    with pytest.raises(HookNameError, match=r"unknown component .resid.*resid_pre"):
+    with pytest.raises(ComponentError, match=r"unknown component .resid.*resid_pre"):
         interplay.patch(gpt2, CLEAN, CORRUPTED, metric=metric(), component="resid")
-    with pytest.raises(HookNameError, match=r"not a granularity.*layer_pos"):
+    with pytest.raises(ComponentError, match=r"not a granularity.*layer_pos"):
         interplay.patch(gpt2, CLEAN, CORRUPTED, metric=metric(), component="resid_pre", by="layer_head")
     with pytest.raises(InterplayError, match="layer 5 is out of range"):
         interplay.patch(gpt2, CLEAN, CORRUPTED, metric=metric(), layers=[5])
@@ -178,6 +183,19 @@ def test_bad_input_gives_clear_errors(gpt2: Any) -> None:
         interplay.patch(gpt2, CLEAN, CORRUPTED[:1], metric=metric())
     with pytest.raises(InterplayError, match="direction="):
         interplay.patch(gpt2, CLEAN, CORRUPTED, metric=metric(), direction="sideways")
+    with pytest.raises(InterplayError, match=r"method='fast'.*'exact' or 'attribution'"):
+        interplay.patch(gpt2, CLEAN, CORRUPTED, metric=metric(), method="fast")
+    with pytest.raises(InterplayError, match=r"batch_size=0 must be a positive integer"):
+        interplay.patch(gpt2, CLEAN, CORRUPTED, metric=metric(), batch_size=0)
+    with pytest.raises(InterplayError, match=r"patch takes an interplay Model first.*str"):
+        interplay.patch("gpt2", CLEAN, CORRUPTED, metric=metric())
+    r = interplay.patch(gpt2, CLEAN, CORRUPTED, metric=metric(), by="layer", progress=False)
+    with pytest.raises(InterplayError, match=r"cell \(2,\) is outside the result of shape \(2,\)"):
+        r.top_k((2,))
+    with pytest.raises(InterplayError, match=r"prompt=5 is out of range: there are 2 prompts"):
+        r.top_k((0,), prompt=5)
+    with pytest.raises(InterplayError, match=r"k=0 must be a positive integer"):
+        r.top_k((0,), k=0)
 
     def boom(logits: torch.Tensor) -> torch.Tensor:
         raise RuntimeError("user bug")
@@ -191,7 +209,7 @@ def test_specs_compose_with_model_run(gpt2: Any) -> None:
     r = interplay.patch(gpt2, CLEAN, CORRUPTED, metric=metric(), component="z", by="layer_head", progress=False)
     clean = gpt2.run(CLEAN, capture=[("z", 1)])
     trace = gpt2.run(CORRUPTED, interventions=[interplay.patch_spec(("z", 1), clean, heads=[3])])
-    torch.testing.assert_close(trace.logits[torch.arange(2), torch.tensor(trace.lengths) - 1],
+    np.testing.assert_allclose(trace.logits[torch.arange(2), torch.tensor(trace.lengths) - 1].numpy(),
                                r.patched_logits((1, 3)), atol=1e-5, rtol=1e-5)
     base = gpt2.run(CLEAN).logits
     both = gpt2.run(CLEAN, interventions=[interplay.steer_spec(0, torch.zeros(gpt2.cfg.d_model)),
@@ -202,3 +220,57 @@ def test_specs_compose_with_model_run(gpt2: Any) -> None:
     bias = gpt2.layout.o_proj(0).bias
     torch.testing.assert_close(zeroed["attn_out", 0], bias.expand_as(zeroed["attn_out", 0]), atol=1e-6, rtol=0)
     assert hook_counts(gpt2.hf_model) == 0
+
+
+def test_save_and_load_round_trip(gpt2: Any, tmp_path: Any) -> None:
+    import pandas as pd
+
+    from interplay.results.patching import PatchingResult
+    from tests.widgets.test_patching_view import synced
+
+    kw = {"metric": metric(), "progress": False}
+    results = [interplay.patch(gpt2, CLEAN, CORRUPTED, component="z", by="layer_head_pos", **kw),
+               interplay.patch(gpt2, CLEAN, CORRUPTED, component="resid_pre", method="attribution", **kw),
+               interplay.patch(gpt2, CLEAN, CORRUPTED, component="post", by="neuron", layer=1, **kw),
+               interplay.ablate(gpt2, CLEAN, component="mlp_out", by="layer", how="zero", **kw)]
+    for i, r in enumerate(results):
+        path = r.save(tmp_path / f"sweep{i}.interplay")
+        for loaded in (PatchingResult.load(path), interplay.load_result(path)):
+            assert type(loaded) is PatchingResult and loaded.data == r.data and loaded.session is None
+            assert synced(loaded.show()) == synced(r.show())
+            pd.testing.assert_frame_equal(loaded.to_dataframe(), r.to_dataframe())
+            cell = (0,) * len(r.axes)
+            with pytest.raises(interplay.NeedsModelError, match=r"needs a live model.*interplay\.patch"):
+                loaded.top_k(cell)
+            with pytest.raises(interplay.NeedsModelError, match="needs a live model"):
+                loaded.patched_logits(cell)
+            with pytest.raises(interplay.NeedsModelError, match="needs a live model"):
+                loaded.show().answer("cell", {"row": 0, "col": 0})
+    assert results[2].layer == 1 and results[2].axes == ["neuron"]
+
+
+def test_data_is_checked(gpt2: Any) -> None:
+    import dataclasses
+
+    from interplay.data.patching import PatchingData
+
+    d = interplay.patch(gpt2, CLEAN, CORRUPTED, metric=metric(), progress=False).data
+    with pytest.raises(interplay.ShapeError, match=r"PatchingData.values has shape \[2, 13\].*need \[2, 14\]"):
+        dataclasses.replace(d, values=d.values[:, :13])
+    with pytest.raises(interplay.ShapeError, match=r"PatchingData.axes = \['layer', 'time'\]"):
+        dataclasses.replace(d, axes=["layer", "time"])
+    with pytest.raises(interplay.ShapeError, match="needs its fixed layer="):
+        PatchingData(values=np.zeros(3), raw=np.zeros(3), axes=["neuron"], labels={"neuron": ["N0", "N1", "N2"]},
+                     ranges={"neuron": [0, 1, 2]})
+
+
+def test_the_session_recomputes_what_the_view_asks(gpt2: Any) -> None:
+    r = interplay.patch(gpt2, CLEAN, CORRUPTED, metric=metric(), component="z", by="layer_head", progress=False)
+    s = r.session
+    assert s.recompute("heads", "exact", r.metric_label, "layer_head") is r.data  # cached, alias resolved
+    kl = s.recompute("resid_pre", "exact", "KL(clean || patched)")
+    assert kl.axes == ["layer", "pos"] and kl.metric_label == "KL(clean || patched)"
+    with pytest.raises(ComponentError, match="not a granularity of 'resid_pre'"):
+        s.recompute("resid_pre", "exact", r.metric_label, "layer_head")
+    with pytest.raises(InterplayError, match=r"unknown metric 'p\(x\)'; this sweep offers"):
+        s.recompute("z", "exact", "p(x)")

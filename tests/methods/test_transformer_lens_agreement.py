@@ -44,7 +44,7 @@ def test_patterns_agree(pair: tuple[Any, Any]) -> None:
 
 def test_direct_logit_attribution_agrees(pair: tuple[Any, Any]) -> None:
     ours, bridge = pair
-    res = interplay.direct_logit_attribution(ours, " Mary", " John", prompt=PROMPT)
+    res = interplay.direct_logit_attribution(ours, PROMPT, target=" Mary", baseline=" John")
     ids = ours.run(PROMPT).token_ids
     _, cache = bridge.run_with_cache(ids)
     mary, john = (ours.tokenizer(t, add_special_tokens=False)["input_ids"][0] for t in (" Mary", " John"))

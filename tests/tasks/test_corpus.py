@@ -8,9 +8,10 @@ import re
 import numpy as np
 import pytest
 
-from interplay.tasks import corpus, vocab
-from interplay.tasks.evaluation import max_induction_score
+from interplay.tasks import vocab
 from interplay.tasks.ioi import ioi_examples
+from scripts.demo_model import corpus
+from scripts.demo_model.evaluation import max_induction_score
 from tests.tasks.rows import split_repeat
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
 import interplay.tasks as tasks
-from interplay.tasks import corpus, vocab
+from interplay.errors import InterplayError, TaskError
+from interplay.tasks import vocab
 from interplay.tasks.dataset import TaskDataset, build_dataset, encode
+from scripts.demo_model import corpus
 from tests.tasks.rows import split_repeat
 
 GENERATORS = {
@@ -167,8 +170,47 @@ def test_bad_arguments_raise_clear_errors() -> None:
         tasks.ioi(5, order="AABB")
     with pytest.raises(ValueError, match="kind must be one of"):
         tasks.induction(5, kind="copy")
-    with pytest.raises(ValueError, match="seq_len must be between"):
+    with pytest.raises(ValueError, match="seq_len must be an integer from 3 to"):
         tasks.induction(5, seq_len=1)
+
+
+def test_errors_are_task_errors_that_name_the_argument_and_what_is_accepted() -> None:
+    top = (len(vocab.all_words()) - 2) // 2  # 2 * seq_len + 2 distinct words
+    cases = [
+        (lambda: tasks.ioi(0), r"n must be a positive integer \(the number of prompts.*got 0"),
+        (lambda: tasks.brackets(2.5), r"n must be a positive integer.*got 2\.5"),  # type: ignore[arg-type]
+        (lambda: tasks.ioi(5, split="dev"), r"split must be one of \('train', 'test'\).*got 'dev'"),
+        (lambda: tasks.induction(5, seq_len=1000), rf"seq_len must be an integer from 3 to {top} .*got 1000"),
+        (lambda: tasks.induction(5, seq_len=top + 1), rf"from 3 to {top} .*got {top + 1}"),
+        (lambda: tasks.induction(5, seq_len=2.5), r"seq_len must be an integer.*got 2\.5"),  # type: ignore[arg-type]
+        (lambda: tasks.induction(5, kind="copy"), r"kind must be one of \('random', 'sentence'\)"),
+        (
+            lambda: tasks.facts(5, relation="currency"),
+            r"relation: unknown relation 'currency'; choose one of",
+        ),
+        (lambda: tasks.ioi(5, order="AABB"), r"order must be one of \('ABBA', 'BABA', 'both'\)"),
+        (lambda: tasks.ioi(5, templates=[]), "templates must not be empty"),
+        (lambda: tasks.ioi(5, templates=[99]), r"indices 0 to \d+ are accepted"),
+    ]
+    for make, pattern in cases:
+        with pytest.raises(TaskError, match=pattern) as info:
+            make()
+        assert isinstance(info.value, InterplayError) and isinstance(info.value, ValueError)
+    assert len(tasks.induction(2, seq_len=top, seed=0).meta[0]["first"]) == top  # the bound is exact
+    assert len(tasks.induction(2, seq_len=3)) == 2
+    assert len(tasks.induction(2, seq_len=1000, kind="sentence")) == 2  # seq_len is random's only
+
+
+def test_a_missing_demo_tokenizer_is_a_task_error(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from interplay.tasks import dataset
+
+    dataset.demo_tokenizer.cache_clear()
+    monkeypatch.setattr(dataset, "DEMO_MODEL_DIR", tmp_path)
+    try:
+        with pytest.raises(TaskError, match=r"tokenizer=None means the demo model's.*pass tokenizer=\.\.\."):
+            tasks.ioi(3)
+    finally:
+        dataset.demo_tokenizer.cache_clear()
 
 
 def test_template_selection_by_index_and_string() -> None:
@@ -184,10 +226,16 @@ def test_foreign_tokenizer_errors_are_clear() -> None:
         models.BPE(vocab={c: i for i, c in enumerate(pre_tokenizers.ByteLevel.alphabet())}, merges=[])
     )
     chars.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
-    with pytest.raises(ValueError, match="test names are single tokens"):
+    with pytest.raises(TaskError, match=r"tokenizer: only 0 of .* test names are single tokens"):
         tasks.ioi(5, tokenizer=chars)
-    with pytest.raises(ValueError, match="differ in token length"):
+    with pytest.raises(TaskError, match=r"tokenizer: .*words.* at least 42 are needed \(seq_len=20 needs"):
+        tasks.induction(5, tokenizer=chars)
+    with pytest.raises(TaskError, match=r"tokenizer: facts need single-token subjects.*tokenizer=None"):
+        tasks.facts(5, tokenizer=chars)
+    with pytest.raises(TaskError, match=r"differ in token length \(4 vs 5\) in this tokenizer \(Tokenizer\)"):
         build_dataset("x", [("a b", "a bb", " a", " b", {})], tokenizer=chars, split="test", seed=0)
+    with pytest.raises(TaskError, match=r"the answer token ' ab' is not a single token.*tokenizer=None"):
+        build_dataset("x", [("a b", "a c", " ab", " b", {})], tokenizer=chars, split="test", seed=0)
 
 
 def test_tasks_import_without_torch() -> None:
@@ -195,7 +243,9 @@ def test_tasks_import_without_torch() -> None:
     import sys
 
     code = (
-        "import sys, interplay.tasks as t; t.ioi(3); t.facts(3); t.induction(3); t.brackets(3); "
+        "import sys, numpy as np, interplay.tasks as t; t.ioi(3); t.facts(3); t.induction(3); "
+        "ds = t.brackets(3); logits = np.zeros((3, max(ds.lengths), 2048), np.float32); "
+        "ds.metric(logits); ds.per_prompt_metric(logits); ds.accuracy(logits); "
         "assert 'torch' not in sys.modules and 'transformers' not in sys.modules, 'torch imported'"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

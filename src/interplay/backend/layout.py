@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,8 +89,16 @@ class Layout:
         self.names = all_names(self.cfg.n_layers, suffixes, list(self._globals))
         self._index = {n: i for i, n in enumerate(self.names)}
         for layer in range(self.cfg.n_layers):  # fail at load time, not at the first run
-            for suffix in ("attention", "o_proj", "attn_out", "mlp_out", "mlp_down"):
-                _get(self.blocks[layer], getattr(adapter, suffix), suffix)
+            for suffix in ("attention", "o_proj", "attn_out", "mlp_out", "mlp_down", "attn_norm"):
+                if getattr(adapter, suffix) is not None:
+                    _get(self.blocks[layer], getattr(adapter, suffix), suffix)
+        self.parallel = parallel
+        # what the model's forward accepts, read once here (never cached on the user's model)
+        params = _parameters(model)
+        self.keeps_logits = "logits_to_keep" in params
+        self.accepts_use_cache = "use_cache" in params
+        cap = getattr(model.config, adapter.logit_softcap, None) if adapter.logit_softcap else None
+        self.logit_softcap: float | None = float(cap) if cap else None
 
     def order(self, name: str) -> int:
         return self._index.get(name, len(self._index))
@@ -134,9 +143,31 @@ class Layout:
         path, where = table[suffix]
         return _get(block, path, suffix), where
 
+    def final_norm(self) -> nn.Module | None:
+        return _get(self.base, self.adapter.final_norm, "final_norm") if self.adapter.final_norm else None
+
+    def attn_norm(self, layer: int) -> nn.Module | None:
+        """The norm in front of layer ``layer``'s attention (None in post-LN blocks)."""
+        return _get(self.blocks[layer], self.adapter.attn_norm, "attn_norm") if self.adapter.attn_norm else None
+
+    def mlp(self, layer: int) -> nn.Module:
+        return _get(self.blocks[layer], self.adapter.mlp_out, "mlp_out")
+
+    def mlp_norm(self, layer: int) -> nn.Module | None:
+        """The norm in front of layer ``layer``'s MLP (the module whose input is resid_mid), if any."""
+        mid = self.adapter.resid_mid
+        return _get(self.blocks[layer], mid[0], "resid_mid") if mid is not None and mid[1] == "in" else None
+
     def unembed(self) -> nn.Module | None:
         """The unembedding (``adapter.unembed``, else the model's own output embeddings)."""
         if self.adapter.unembed:
             return _get(self.model, self.adapter.unembed, "unembed")
         get = getattr(self.model, "get_output_embeddings", None)
         return get() if callable(get) else None
+
+
+def _parameters(model: nn.Module) -> set[str]:
+    try:
+        return set(inspect.signature(model.forward).parameters)
+    except (TypeError, ValueError):  # pragma: no cover - a forward without a signature
+        return set()

@@ -5,18 +5,30 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
 
 from interplay.backend.adapters import get_adapter
-from interplay.backend.hooks import Intervention, hooked
+from interplay.backend.hooks import AttentionRoute, Intervention, Registration, hooked, module_hooks
 from interplay.backend.layout import Layout, ModelConfig
 from interplay.backend.names import NameLike, resolve
-from interplay.backend.tokens import Batch, token_strings, tokenize
+from interplay.backend.tokens import Batch, tokenize
 from interplay.backend.trace import Trace
+from interplay.data.tokens import token_strings
 from interplay.errors import InterplayError, PromptError
+
+#: ``(name, fn)`` pairs, or ``{name: fn or [fn, ...]}`` (names in any form ``Model.resolve`` takes)
+Interventions = Iterable[tuple[NameLike, Intervention]] | Mapping[Any, Intervention | Sequence[Intervention]]
+
+
+class Forward(NamedTuple):
+    """What :meth:`Model.forward` returns: the logits (at the kept positions) and the captures."""
+
+    logits: torch.Tensor | None
+    activations: dict[str, torch.Tensor]
+
 
 DEMO_MODEL_DIR = Path(__file__).resolve().parents[1] / "assets" / "demo-model"
 _ENCODER_TYPES = ("bert", "roberta")
@@ -80,12 +92,63 @@ class Model:
                 out.extend(resolve(n, self.cfg.n_layers, self.layout.names))
         return list(dict.fromkeys(out))
 
+    def forward(
+        self,
+        ids: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        *,
+        keep_positions: Sequence[int] | torch.Tensor | None = None,
+        capture: NameLike | Iterable[NameLike] = (),
+        interventions: Interventions = (),
+        grad: bool = False,
+        detach: bool | None = None,
+        hooks: Sequence[Registration | AttentionRoute] = (),
+    ) -> Forward:
+        """One forward pass of token ids: the engine under :meth:`run` and every method.
+
+        ``ids``/``mask``: [batch, pos] (any device; moved to the model's); ``mask`` None means every
+        token is real. ``keep_positions``: compute logits only there: None = every position
+        ([batch, pos, vocab]); a list or 1-D tensor = the same positions of every row
+        ([batch, k, vocab]); a 2-D tensor [batch, k] = positions per row ([batch, k, vocab]).
+        ``capture``/``interventions`` as in :meth:`run`. ``grad``: run with autograd; captured
+        activations then stay in the graph unless ``detach=True``. ``hooks``: module-level hooks of a
+        method's own (:class:`~interplay.backend.hooks.Registration`, and at most one
+        :class:`~interplay.backend.hooks.AttentionRoute`), held for this pass only. Every hook is
+        removed on the way out, whatever raised.
+        """
+        names = set(self.resolve(capture))
+        by_name = self._interventions(interventions)
+        device = self.device
+        ids = ids.to(device)
+        kwargs: dict[str, Any] = {"input_ids": ids}
+        if mask is not None:
+            kwargs["attention_mask"] = mask.to(device)
+        if self.layout.accepts_use_cache:
+            kwargs["use_cache"] = False
+        keep = None if keep_positions is None else torch.as_tensor(keep_positions, dtype=torch.long, device=device)
+        if keep is not None and self.layout.keeps_logits:
+            kwargs["logits_to_keep"] = keep
+        keep_detached = (not grad) if detach is None else detach
+        if any(isinstance(h, AttentionRoute) for h in hooks) and any(
+                n.rsplit(".", 1)[-1] in ("hook_q", "hook_k", "hook_v", "hook_pattern") for n in names | set(by_name)):
+            raise InterplayError("a method's own attention route cannot be combined with capturing or intervening "
+                                 "on q, k, v or the pattern in the same pass")
+        with hooked(self.layout, names | set(by_name), names, by_name, detach=keep_detached) as store, \
+                module_hooks(hooks, self.hf_model), torch.set_grad_enabled(grad):
+            out = self.hf_model(**kwargs)
+        logits = getattr(out, "logits", None)
+        if logits is not None and keep is not None and "logits_to_keep" not in kwargs:
+            logits = logits[:, keep] if keep.ndim == 1 else logits[torch.arange(ids.shape[0], device=device)[:, None], keep]
+        if logits is not None and keep_detached:
+            logits = logits.detach()
+        return Forward(logits, dict(sorted(store.items(), key=lambda kv: self.layout.order(kv[0]))))
+
     def run(
         self,
         prompts: str | Sequence[str],
         capture: NameLike | Iterable[NameLike] = (),
         *,
-        interventions: Iterable[tuple[NameLike, Intervention]] | Mapping[NameLike, Intervention] = (),
+        interventions: Interventions = (),
         prepend_bos: bool | None = None,
         grad: bool = False,
         detach: bool = True,
@@ -98,38 +161,51 @@ class Model:
         """
         batched = not isinstance(prompts, str)
         batch = self.tokenize(prompts, prepend_bos=prepend_bos)
-        capture_names = set(self.resolve(capture))
-        pairs = interventions.items() if isinstance(interventions, Mapping) else interventions
-        by_name: dict[str, list[Intervention]] = {}
-        for key, fn in pairs:
-            if not callable(fn):
-                raise InterplayError(f"the intervention for {key!r} is a {type(fn).__name__}, not a function")
-            for full in self.resolve(key):
-                by_name.setdefault(full, []).append(fn)
-        device = self.device
-        ids, mask = batch.token_ids.to(device), batch.attention_mask.to(device)
-        with hooked(self.layout, capture_names | set(by_name), capture_names, by_name, detach=detach) as store, \
-                torch.set_grad_enabled(grad):
-            out = self.hf_model(input_ids=ids, attention_mask=mask)
-        logits = getattr(out, "logits", None)
+        out = self.forward(batch.token_ids, batch.attention_mask, capture=capture, interventions=interventions,
+                           grad=grad, detach=detach)
         return Trace(
             model=self,
             prompts=_as_list(prompts),
             token_ids=batch.token_ids,
             attention_mask=batch.attention_mask,
             lengths=batch.lengths,
-            logits=(logits.detach() if detach and logits is not None else logits),
-            activations=dict(sorted(store.items(), key=lambda kv: self.layout.order(kv[0]))),
+            logits=out.logits,
+            activations=out.activations,
             batched=batched,
             str_tokens=[token_strings(self.tokenizer, batch.token_ids[i, :n].tolist()) for i, n in enumerate(batch.lengths)],
         )
 
+    def unembed(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits from (normalised) residual vectors [..., d_model], softcapped as the family does."""
+        module = self.layout.unembed()
+        if module is None:
+            raise InterplayError(f"{self.cfg.model_type} has no unembedding (an encoder without an LM head)")
+        logits: torch.Tensor = module(x.to(self.dtype))
+        cap = self.layout.logit_softcap
+        return cap * torch.tanh(logits / cap) if cap else logits
 
-    def attention(self, prompts: str | Sequence[str], **kwargs: Any) -> Any:
-        """An :class:`~interplay.AttentionView` of ``prompts`` (patterns recomputed per layer on demand)."""
-        from interplay.widgets.attention import AttentionView
+    def final_norm(self) -> nn.Module:
+        norm = self.layout.final_norm()
+        if norm is None:
+            raise InterplayError(f"{self.cfg.model_type} has no final norm")
+        return norm
 
-        return AttentionView.from_trace(self.run(prompts), **kwargs)
+    def _interventions(self, interventions: Interventions) -> dict[str, list[Intervention]]:
+        if callable(interventions):
+            raise InterplayError("interventions must be (name, fn) pairs or a {name: fn} dict, e.g. "
+                                 "[(('z', 1), fn)]; got a bare function with no name to attach it to")
+        pairs = interventions.items() if isinstance(interventions, Mapping) else interventions
+        by_name: dict[str, list[Intervention]] = {}
+        for pair in pairs:
+            if not isinstance(pair, tuple) or len(pair) != 2:
+                raise InterplayError(f"each intervention is a (name, fn) pair; got {pair!r}")
+            key, fns = pair
+            for fn in (fns if isinstance(fns, (list, tuple)) else [fns]):
+                if not callable(fn):
+                    raise InterplayError(f"the intervention for {key!r} is a {type(fn).__name__}, not a function")
+                for full in self.resolve(key):
+                    by_name.setdefault(full, []).append(fn)
+        return by_name
 
 
 def _as_list(prompts: str | Sequence[str]) -> list[str]:

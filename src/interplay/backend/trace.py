@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import torch
 
-from interplay.backend.names import NameLike, resolve, split_name
+from interplay.backend.names import NameLike, resolve
 from interplay.errors import HookNameError, InterplayError
 
 if TYPE_CHECKING:
     from interplay.backend.model import Model
-    from interplay.widgets.token_heatmap import TokenHeatmap
 
 
 @dataclass
@@ -83,47 +82,3 @@ class Trace:
             f"Trace(prompts={len(self.prompts)}, positions={self.token_ids.shape[1]}, "
             f"captured={len(self.activations)} activations)"
         )
-
-    def heatmap(self, key: str = "resid_post", *, batch: int = 0, reduce: str = "norm", **kwargs: Any) -> TokenHeatmap:
-        """A :class:`~interplay.TokenHeatmap` of one activation per layer and token.
-
-        ``key`` is a short block name (one row per layer: e.g. ``"resid_post"``) or one full name
-        (one row). Vectors are reduced over their last axis by ``reduce``: ``"norm"`` (L2), ``"mean"``,
-        ``"max"``; a per-head activation (z, result) is reduced over its last axis too, one row per
-        layer and head.
-        """
-        from interplay.widgets.token_heatmap import TokenHeatmap
-
-        if not 0 <= batch < len(self.prompts):
-            raise InterplayError(f"batch={batch} is out of range: this trace has {len(self.prompts)} prompts")
-        names = self._resolve(key)
-        rows: list[torch.Tensor] = []
-        labels: list[str] = []
-        n = self.lengths[batch]
-        for name in names:
-            act = self.activations[name][batch, :n].float()
-            if act.ndim == 1:
-                raise InterplayError(f"{name!r} has no vector per token to reduce")
-            if split_name(name)[1] == "attn.hook_pattern":
-                raise InterplayError("attention patterns are [head, query, key]: use interplay.AttentionView")
-            red = _reduce(act, reduce)  # [pos] or [pos, head]
-            layer, suffix = split_name(name)
-            where = f"L{layer}" if layer is not None else suffix
-            if red.ndim == 2:
-                rows.extend(red.T)
-                labels.extend(f"{where}.H{h}" for h in range(red.shape[1]))
-            else:
-                rows.append(red)
-                labels.append(where)
-        values = torch.stack(rows).cpu().numpy()
-        kwargs.setdefault("title", f"{reduce} of {key}")
-        kwargs.setdefault("value_label", f"{reduce}({key})")
-        return TokenHeatmap(self.str_tokens[batch], values, labels=labels, **kwargs)
-
-
-def _reduce(act: torch.Tensor, how: str) -> torch.Tensor:
-    reducers = {"norm": torch.linalg.vector_norm, "mean": torch.mean, "max": torch.amax}
-    if how in reducers:
-        out: torch.Tensor = reducers[how](act, dim=-1)
-        return out
-    raise InterplayError(f"reduce={how!r} is not one of 'norm', 'mean', 'max'")

@@ -1,16 +1,38 @@
-"""Small helpers shared by the methods: token lookup, the unembedding, and the final norm."""
+"""Small helpers shared by the methods: what a method's first argument is, token lookup, captures."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import torch
-
+from interplay.data.tokens import token_strings
 from interplay.errors import InterplayError
 
 if TYPE_CHECKING:
     from interplay.backend.model import Model
     from interplay.backend.trace import Trace
+
+
+def as_trace(model_or_trace: Model | Trace, prompt: str | None, method: str) -> Trace:
+    """The trace a method reads: ``model_or_trace`` itself, or a run of ``prompt`` on the model."""
+    from interplay.backend.model import Model
+    from interplay.backend.trace import Trace
+
+    if isinstance(model_or_trace, Trace):
+        if prompt is not None:
+            raise InterplayError(f"{method}(trace, prompt): a trace already holds its prompts; pass one or the other")
+        return model_or_trace
+    if isinstance(model_or_trace, Model):
+        if prompt is None:
+            raise InterplayError(f"{method}(model, prompt): the prompt is missing")
+        return model_or_trace.run(prompt)
+    raise InterplayError(f"{method} takes an interplay Model (interplay.load(...)) or a Trace (model.run(...)) "
+                         f"first, not a {type(model_or_trace).__name__}")
+
+
+def check_batch(trace: Trace, batch: int) -> None:
+    if isinstance(batch, bool) or not isinstance(batch, int) or not 0 <= batch < len(trace.prompts):
+        raise InterplayError(f"batch={batch!r} is out of range: the trace has {len(trace.prompts)} prompts "
+                             f"(0..{len(trace.prompts) - 1})")
 
 
 def single_token_id(model: Model, token: str | int) -> int:
@@ -29,23 +51,9 @@ def single_token_id(model: Model, token: str | int) -> int:
     return int(ids[0])
 
 
-def unembed(model: Model, x: torch.Tensor) -> torch.Tensor:
-    """Logits from (normalised) residual vectors, with the family's softcapping if it has one."""
-    module = model.layout.unembed()
-    if module is None:
-        raise InterplayError(f"{model.cfg.model_type} has no unembedding (an encoder without an LM head)")
-    logits: torch.Tensor = module(x.to(model.dtype))
-    cap = getattr(model.hf_model.config, "final_logit_softcapping", None)
-    if cap:
-        logits = cap * torch.tanh(logits / cap)
-    return logits
-
-
-def final_norm(model: Model) -> Any:
-    path = model.layout.adapter.final_norm
-    if path is None:
-        raise InterplayError(f"{model.cfg.model_type} has no final norm")
-    return model.layout.base.get_submodule(path)
+def token_label(model: Model, tid: int) -> str:
+    """The text of one token id, as every view shows it."""
+    return token_strings(model.tokenizer, [tid])[0]
 
 
 def ensure_captured(trace: Trace, names: list[str]) -> Trace:

@@ -4,21 +4,18 @@ that say which pair and which tokens differ."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import torch
 
-from interplay.backend.tokens import token_strings
-from interplay.errors import PromptError
+from interplay.data.tokens import token_strings
+from interplay.errors import PromptError, PromptLengthError
 
 if TYPE_CHECKING:
+    from interplay.backend.hooks import AttentionRoute, Intervention, Registration
     from interplay.backend.model import Model
-
-
-class PromptLengthError(PromptError):
-    """A clean prompt and its corrupted twin have different token lengths."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +36,26 @@ class Prompts:
     def last(self) -> torch.Tensor:
         """Index of each prompt's last real token, [n] (long, on the device)."""
         return torch.tensor([n - 1 for n in self.lengths], device=self.ids.device)
+
+    def last_logits(self, model: Model, interventions: Mapping[str, Sequence[Intervention]] | None = None,
+                    capture: Iterable[str] = (), *, grad: bool = False, repeat: int = 1,
+                    hooks: Sequence[Registration | AttentionRoute] = ()) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """One :meth:`Model.forward` of these prompts (stacked ``repeat`` times along the batch):
+        logits at each row's last real token ([rows, vocab]) and the captured activations (in the
+        autograd graph with ``grad=True``)."""
+        ids, mask, last = self.ids, self.mask, self.last
+        if repeat > 1:
+            ids, mask, last = ids.repeat(repeat, 1), mask.repeat(repeat, 1), last.repeat(repeat)
+        out = model.forward(ids, mask, keep_positions=last[:, None], capture=capture, interventions=interventions or {},
+                            grad=grad, hooks=hooks)
+        assert out.logits is not None
+        return out.logits[:, 0], out.activations
+
+    def rows(self, rows: slice) -> Prompts:
+        """Prompts ``rows`` (cut to their longest length)."""
+        width = max(self.lengths[rows])
+        return Prompts(self.texts[rows], self.ids[rows, :width], self.mask[rows, :width], self.lengths[rows],
+                       self.tokens[rows])
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ canonical layout (``[batch, pos, ...]``; ``[batch, pos, head, d_head]`` for q/k/
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import torch
 
@@ -44,6 +44,16 @@ def _layout(full: str) -> tuple[str, ...]:
     if suffix in ("attn.hook_q", "attn.hook_k", "attn.hook_v", "attn.hook_z", "attn.hook_result"):
         return ("pos", "head", "d")
     return ("pos", "d")
+
+
+def _tensor(x: Any, what: str) -> torch.Tensor:
+    """A tensor from a tensor, a numpy array or nested lists (numpy stays numpy until it is used)."""
+    if isinstance(x, torch.Tensor):
+        return x
+    try:
+        return torch.as_tensor(x)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise InterplayError(f"{what} must be a tensor or an array, not {type(x).__name__} ({exc})") from None
 
 
 def _mask(act: torch.Tensor, full: str, positions: Sequence[int] | int | None,
@@ -78,14 +88,17 @@ def _mask(act: torch.Tensor, full: str, positions: Sequence[int] | int | None,
     return m
 
 
-def patch_spec(name: NameLike, source: Trace | torch.Tensor, *, positions: Sequence[int] | int | None = None,
+def patch_spec(name: NameLike, source: Trace | torch.Tensor | Any, *, positions: Sequence[int] | int | None = None,
                heads: Sequence[int] | int | None = None) -> Spec:
     """Replace activation ``name`` (one layer) by ``source``'s at ``positions``/``heads``.
 
     ``source``: a :class:`Trace` that captured ``name`` (batch 1 broadcasts over the run's batch) or a
-    tensor in the canonical layout.
+    tensor (or numpy array) in the canonical layout.
     """
-    src = source if isinstance(source, torch.Tensor) else source[name]
+    if isinstance(source, torch.Tensor) or hasattr(source, "__array__"):
+        src = _tensor(source, "patch_spec: source")
+    else:
+        src = source[name]
 
     def fn(act: torch.Tensor, full: str) -> torch.Tensor:
         s = src.to(device=act.device, dtype=act.dtype)
@@ -97,28 +110,31 @@ def patch_spec(name: NameLike, source: Trace | torch.Tensor, *, positions: Seque
     return Spec(name, fn)
 
 
-def ablate_spec(name: NameLike, *, how: str = "zero", value: torch.Tensor | None = None,
+def ablate_spec(name: NameLike, *, how: str = "zero", value: torch.Tensor | Any = None,
                 positions: Sequence[int] | int | None = None, heads: Sequence[int] | int | None = None) -> Spec:
     """Ablate ``name`` at ``positions``/``heads``: ``how="zero"``, or ``"mean"`` with ``value`` (the mean
-    activation, broadcastable to the activation: e.g. from :func:`interplay.methods.ablation.mean_activation`)."""
+    activation, a tensor or array broadcastable to the activation: e.g. the mean over prompts of
+    ``model.run(prompts, capture=[name])[name]``)."""
     if how not in ("zero", "mean"):
         raise InterplayError(f"ablate_spec: how={how!r}; use 'zero' or 'mean' (resample: use patch_spec with a "
                              "trace of other prompts)")
     if how == "mean" and value is None:
         raise InterplayError("ablate_spec(how='mean') needs value= (the mean activation)")
+    val = None if value is None else _tensor(value, "ablate_spec: value")
 
     def fn(act: torch.Tensor, full: str) -> torch.Tensor:
-        repl = torch.zeros_like(act) if value is None else value.to(device=act.device, dtype=act.dtype).expand_as(act)
+        repl = torch.zeros_like(act) if val is None else val.to(device=act.device, dtype=act.dtype).expand_as(act)
         return torch.where(_mask(act, full, positions, heads), repl, act)
 
     return Spec(name, fn)
 
 
-def steer_spec(layer: int, vector: torch.Tensor, *, coeff: float = 1.0,
+def steer_spec(layer: int, vector: torch.Tensor | Any, *, coeff: float = 1.0,
                positions: Sequence[int] | int | None = None, component: str = "resid_pre") -> Spec:
-    """Add ``coeff * vector`` ([d_model]) to the residual stream ``component`` at ``layer`` (all
-    positions by default; negative positions count from each run's end)."""
-    vec = torch.as_tensor(vector).flatten()
+    """Add ``coeff * vector`` ([d_model], a tensor or numpy array) to the residual stream
+    ``component`` at ``layer`` (all positions by default; negative positions count from each run's
+    end)."""
+    vec = _tensor(vector, "steer_spec: vector").flatten()
 
     def fn(act: torch.Tensor, full: str) -> torch.Tensor:
         if vec.shape[0] != act.shape[-1]:

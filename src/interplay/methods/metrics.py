@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from interplay.errors import InterplayError
+from interplay.errors import InterplayError, MetricError
 from interplay.methods._common import single_token_id
 
 if TYPE_CHECKING:
@@ -37,10 +37,6 @@ TokenLike = str | int
 Tokens = TokenLike | Sequence[TokenLike]
 #: a bound metric: last-token logits [n_prompts, vocab] -> 0-d tensor
 MetricFn = Callable[[torch.Tensor], torch.Tensor]
-
-
-class MetricError(InterplayError):
-    """A metric that cannot be evaluated: wrong tokens, or a value that is not one number."""
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,12 @@ words or sentences), :func:`facts` (recall over an invented world), :func:`brack
 matching). ``split="test"`` (the default) uses only names, templates, phrasings or sequences that
 the demo model never saw in that role during training.
 
-No torch is imported here; ``interplay.tasks.evaluation`` (which needs torch) is not imported
-eagerly.
+Nothing here imports torch (numpy and the ``tokenizers`` library only): datasets are plain lists
+of strings and ids, and ``metric`` works on numpy arrays and torch tensors alike. Bad arguments
+raise :class:`interplay.TaskError` (a ``ValueError``) naming the argument and what is accepted.
+
+The demo model's training corpus, its evaluation (the model card's numbers) and the card itself are
+maintenance code, not API: they live in the repository's ``scripts/demo_model/`` package.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from interplay.errors import TaskError
 from interplay.tasks import vocab
 from interplay.tasks.dataset import TaskDataset, build_dataset, check_n, check_split, resolve_tokenizer
 
@@ -47,7 +48,7 @@ def innermost_open(seq: list[str]) -> int:
         else:
             stack.pop()
     if not stack:
-        raise ValueError("no open bracket")
+        raise TaskError(f"seq: no bracket is left open in {' '.join(seq)!r}; pass a sequence with one open")
     return stack[-1]
 
 

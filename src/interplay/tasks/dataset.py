@@ -6,7 +6,10 @@ length, and for each prompt the answer token and a wrong token (both token strin
 ``corrupted``, then score the logits with :meth:`TaskDataset.metric`, the mean logit difference
 ``logit[answer] - logit[wrong]`` at each prompt's last real token.
 
-No torch at import time: torch tensors are handled if passed in, numpy otherwise.
+No torch is imported here, ever: the metric indexes whatever array it is given (a numpy array or a
+torch tensor) with numpy index arrays, which keeps a torch result differentiable. Bad arguments
+raise :class:`~interplay.errors.TaskError` (bad logits: ``ShapeError``), naming the argument, the
+value and what would be accepted.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from interplay.data.arrays import to_numpy
+from interplay.errors import MetricError, ShapeError, TaskError
 
 DEMO_MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "demo-model"
 SPLITS = ("train", "test")
@@ -62,31 +68,36 @@ class TaskDataset:
 
         ``logits``: torch tensor or numpy array [batch, pos, vocab], batch in dataset order,
         right-padded. Returns the same kind of object, shape [batch]; with torch the result stays
-        differentiable (attribution patching takes gradients through it).
+        differentiable (attribution patching takes gradients through it). Indexed with numpy index
+        arrays, which numpy and torch (on any device) both take, so torch is never imported here.
         """
-        shape = tuple(logits.shape)
+        shape = tuple(getattr(logits, "shape", ()))
         if len(shape) != 3:
-            raise ValueError(f"logits must have shape [batch, pos, vocab], got {list(shape)}")
+            raise ShapeError(
+                f"logits must have shape [batch, pos, vocab] (batch = the {len(self)} prompts of the "
+                f"dataset), got shape {list(shape)}"
+            )
         if shape[0] != len(self):
-            raise ValueError(f"logits batch {shape[0]} != dataset size {len(self)} (dataset order expected)")
+            raise ShapeError(
+                f"logits batch {shape[0]} != dataset size {len(self)}: pass the logits of all the "
+                "dataset's prompts, in dataset order"
+            )
         if shape[1] < max(self.lengths):
-            raise ValueError(
-                f"logits have {shape[1]} positions but the longest prompt has {max(self.lengths)}"
+            raise ShapeError(
+                f"logits have {shape[1]} positions but the longest prompt has {max(self.lengths)}: "
+                "pass the logits at every position (right-padded), not only the last"
             )
         if max(max(self.answer_ids), max(self.wrong_ids)) >= shape[2]:
-            raise ValueError(f"answer/wrong ids exceed the logits' vocab size {shape[2]}")
+            raise MetricError(
+                f"answer/wrong ids (up to {max(max(self.answer_ids), max(self.wrong_ids))}) exceed the "
+                f"logits' vocab size {shape[2]}: build the dataset with the tokenizer of the model "
+                "that gave the logits (tokenizer=...)"
+            )
         rows = np.arange(len(self))
         pos = np.asarray(self.lengths) - 1
         ans = np.asarray(self.answer_ids)
         wrong = np.asarray(self.wrong_ids)
-        if isinstance(logits, np.ndarray):
-            return logits[rows, pos, ans] - logits[rows, pos, wrong]
-        import torch
-
-        dev = logits.device
-        r, p = torch.as_tensor(rows, device=dev), torch.as_tensor(pos, device=dev)
-        a, w = torch.as_tensor(ans, device=dev), torch.as_tensor(wrong, device=dev)
-        return logits[r, p, a] - logits[r, p, w]
+        return logits[rows, pos, ans] - logits[rows, pos, wrong]
 
     def metric(self, logits: Any) -> Any:
         """Mean over prompts of logit[answer] - logit[wrong] at the last real token.
@@ -103,7 +114,7 @@ class TaskDataset:
         rows = np.arange(len(self))
         pos = np.asarray(self.lengths) - 1
         if not isinstance(logits, np.ndarray):
-            logits = logits.detach().float().cpu().numpy()
+            logits = to_numpy(logits)
         top = logits[rows, pos].argmax(-1)
         return float((top == np.asarray(self.answer_ids)).mean())
 
@@ -114,9 +125,10 @@ def demo_tokenizer() -> Any:
     """The demo model's tokenizer, loaded with the torch-free ``tokenizers`` library."""
     path = DEMO_MODEL_DIR / "tokenizer.json"
     if not path.exists():
-        raise FileNotFoundError(
-            f"the demo model's tokenizer is missing at {path}; run scripts/train_demo_model.py "
-            "or pass tokenizer=..."
+        raise TaskError(
+            f"tokenizer=None means the demo model's tokenizer, but it is missing at {path}: pass "
+            "tokenizer=... (a tokenizers.Tokenizer or a transformers tokenizer), or restore the demo "
+            "model's files (scripts/train_demo_model.py writes them)"
         )
     from tokenizers import Tokenizer
 
@@ -140,25 +152,40 @@ def single_token_id(tokenizer: Any, token: str) -> int | None:
     return ids[0] if len(ids) == 1 else None
 
 
-def single_token_words(tokenizer: Any, words: Sequence[str], minimum: int, what: str) -> list[str]:
-    """Those ``words`` that are one token with a leading space; raise if fewer than ``minimum``."""
+def single_token_words(
+    tokenizer: Any, words: Sequence[str], minimum: int, what: str, why: str = ""
+) -> list[str]:
+    """Those ``words`` that are one token with a leading space; TaskError if fewer than ``minimum``.
+
+    ``why``: what needs that many (e.g. "seq_len=20 needs 2 * seq_len + 2"), for the message.
+    """
     kept = [w for w in words if single_token_id(tokenizer, " " + w) is not None]
     if len(kept) < minimum:
-        raise ValueError(
-            f"only {len(kept)} of {len(words)} {what} are single tokens (with a leading space) in this "
-            f"tokenizer; at least {minimum} are needed"
+        raise TaskError(
+            f"tokenizer: only {len(kept)} of {len(words)} {what} are single tokens (with a leading "
+            f"space) in {_describe(tokenizer)}; at least {minimum} are needed{f' ({why})' if why else ''}. "
+            "Pass tokenizer=None (the demo model's, where every task word is one token) or a tokenizer "
+            "that keeps these words whole"
         )
     return kept
 
 
+def _describe(tokenizer: Any) -> str:
+    name = getattr(tokenizer, "name_or_path", "") or ""
+    return f"the tokenizer {name!r}" if name else f"this tokenizer ({type(tokenizer).__name__})"
+
+
 def check_n(n: int) -> None:
     if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+        raise TaskError(f"n must be a positive integer (the number of prompts, e.g. n=50), got {n!r}")
 
 
 def check_split(split: str) -> None:
     if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        raise TaskError(
+            f"split must be one of {SPLITS} ('test': held-out names, templates and sequences; "
+            f"'train': the demo model's training ones), got {split!r}"
+        )
 
 
 def build_dataset(
@@ -171,22 +198,28 @@ def build_dataset(
 ) -> TaskDataset:
     """Tokenize (clean, corrupted, answer, wrong, meta) examples and check the invariants.
 
-    Raises ValueError when a clean/corrupted pair differs in token length or an answer or wrong
-    string is not a single token.
+    Raises TaskError when a clean/corrupted pair differs in token length or an answer or wrong
+    string is not a single token, in ``tokenizer``.
     """
     tok = resolve_tokenizer(tokenizer)
     clean_ids, corr_ids, answer_ids, wrong_ids = [], [], [], []
     for clean, corrupted, answer, wrong, _ in examples:
         c_ids, x_ids = encode(tok, clean), encode(tok, corrupted)
         if len(c_ids) != len(x_ids):
-            raise ValueError(
+            raise TaskError(
                 f"{name}: clean and corrupted prompts differ in token length ({len(c_ids)} vs "
-                f"{len(x_ids)}) with this tokenizer:\n  {clean!r}\n  {corrupted!r}"
+                f"{len(x_ids)}) in {_describe(tok)} (the tokenizer argument); every pair must have the same token "
+                "length (patching compares them position by position), so pass tokenizer=None (the "
+                f"demo model's) or one that splits both alike:\n  {clean!r}\n  {corrupted!r}"
             )
         a_id, w_id = single_token_id(tok, answer), single_token_id(tok, wrong)
         if a_id is None or w_id is None:
             bad = answer if a_id is None else wrong
-            raise ValueError(f"{name}: {bad!r} is not a single token in this tokenizer")
+            raise TaskError(
+                f"{name}: the {'answer' if a_id is None else 'wrong'} token {bad!r} is not a single token "
+                f"in {_describe(tok)} (the tokenizer argument); answers must be one token each: pass tokenizer=None "
+                "(the demo model's) or one that keeps the task words whole"
+            )
         clean_ids.append(c_ids)
         corr_ids.append(x_ids)
         answer_ids.append(a_id)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from interplay.errors import TaskError
 from interplay.tasks import vocab
 from interplay.tasks.dataset import (
     TaskDataset,
@@ -40,7 +41,7 @@ def templates_for(relation: str, split: str) -> tuple[str, ...]:
 def check_relation(relation: str, allow_all: bool = True) -> None:
     allowed = RELATIONS if allow_all else vocab.RELATIONS
     if relation not in allowed:
-        raise ValueError(f"unknown relation {relation!r}; choose one of {allowed}")
+        raise TaskError(f"relation: unknown relation {relation!r}; choose one of {allowed}")
 
 
 def facts_examples(n: int, *, seed: int = 0, split: str = "test", relation: str = "all") -> list[Example]:
@@ -98,8 +99,11 @@ def facts(
         words = list(vocab.FACTS[rel]) + list(vocab.FACTS[rel].values())
         bad = [w for w in words if single_token_id(tok, " " + w) is None]
         if bad:
-            raise ValueError(
-                f"facts need single-token subjects and objects; not single tokens here: {bad[:5]}"
+            raise TaskError(
+                f"tokenizer: facts need single-token subjects and objects (with a leading space), but "
+                f"{len(bad)} of the {rel!r} relation's are not single tokens in this tokenizer "
+                f"({type(tok).__name__}), e.g. {bad[:5]}; pass tokenizer=None (the demo model's) or one "
+                "that keeps these words whole"
             )
     examples = facts_examples(n, seed=seed, split=split, relation=relation)
     return build_dataset("facts", examples, tokenizer=tok, split=split, seed=seed)

@@ -19,6 +19,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from interplay.errors import TaskError
 from interplay.tasks import vocab
 from interplay.tasks.dataset import (
     TaskDataset,
@@ -32,6 +33,30 @@ from interplay.tasks.filler import SLOT_WORDS, fill, prefix_before, slots
 
 KINDS = ("random", "sentence")
 Example = tuple[str, str, str, str, dict[str, Any]]
+
+
+def words_needed(seq_len: int) -> int:
+    """Distinct single-token words kind="random" needs: two copies' worth of different words, plus two."""
+    return 2 * seq_len + 2
+
+
+def check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise TaskError(
+            f"kind must be one of {KINDS} ('random': repeated random words; 'sentence': a repeated "
+            f"filler sentence), got {kind!r}"
+        )
+
+
+def check_seq_len(seq_len: int, n_words: int) -> None:
+    """``seq_len`` for kind="random": an integer from 3 to what ``n_words`` distinct words allow."""
+    top = (n_words - 2) // 2
+    if not isinstance(seq_len, int) or isinstance(seq_len, bool) or not 3 <= seq_len <= top:
+        raise TaskError(
+            f"seq_len must be an integer from 3 to {top} for kind='random' (the length of the first "
+            f"copy: a prompt needs 2 * seq_len + 2 distinct single-token words and there are "
+            f"{n_words}), got {seq_len!r}"
+        )
 
 
 def random_first_half(rng: random.Random, pool: Sequence[str], seq_len: int, split: str) -> list[str]:
@@ -54,11 +79,10 @@ def induction_examples(
     """(clean, corrupted, answer, wrong, meta) tuples, before tokenization."""
     check_n(n)
     check_split(split)
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    check_kind(kind)
     words = list(vocab.all_words() if pool is None else pool)
-    if kind == "random" and not 3 <= seq_len <= len(words) // 2:
-        raise ValueError(f"seq_len must be between 3 and {len(words) // 2}, got {seq_len!r}")
+    if kind == "random":
+        check_seq_len(seq_len, len(words))
     rng = random.Random(f"induction/{kind}/{split}/{seed}/{seq_len}")
     out: list[Example] = []
     for _ in range(n):
@@ -102,11 +126,18 @@ def induction(
     For kind="random" each clean prompt is ``seq_len`` distinct random words followed by the first
     ``seq_len - 1`` of them again (so 2 * seq_len - 1 words); the answer is the last word of the
     first copy and ``wrong`` another word of it. ``clean[i] + answer[i]`` is the full repeated
-    sequence (period ``seq_len``) used for induction scores and in-context loss.
+    sequence (period ``seq_len``) used for induction scores and in-context loss; ``seq_len`` is
+    from 3 to ``(len(vocab.all_words()) - 2) // 2`` (and is not used by kind="sentence").
     """
     check_n(n)
     check_split(split)
+    check_kind(kind)
+    words = vocab.all_words()
+    if kind == "random":
+        check_seq_len(seq_len, len(words))  # before the tokenizer: a seq_len no tokenizer can serve
     tok = resolve_tokenizer(tokenizer)
-    pool = single_token_words(tok, vocab.all_words(), 2 * max(seq_len, 3) + 2, "words")
+    need = words_needed(seq_len if kind == "random" else 3)
+    why = f"seq_len={seq_len} needs 2 * seq_len + 2" if kind == "random" else ""
+    pool = single_token_words(tok, words, need, "words", why)
     examples = induction_examples(n, seq_len=seq_len, seed=seed, split=split, kind=kind, pool=pool)
     return build_dataset("induction", examples, tokenizer=tok, split=split, seed=seed)

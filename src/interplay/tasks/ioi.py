@@ -15,6 +15,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from interplay.errors import TaskError
 from interplay.tasks import vocab
 from interplay.tasks.dataset import (
     TaskDataset,
@@ -49,8 +50,9 @@ def _select_templates(split: str, templates: Sequence[str | int] | None) -> list
     for t in templates:
         if isinstance(t, int) and not isinstance(t, bool):
             if not 0 <= t < len(pool):
-                raise ValueError(
-                    f"template index {t} out of range: the {split!r} split has {len(pool)} templates"
+                raise TaskError(
+                    f"templates: template index {t} out of range: the {split!r} split has "
+                    f"{len(pool)} templates, so indices 0 to {len(pool) - 1} are accepted"
                 )
             chosen.append(pool[t])
         elif isinstance(t, str) and t in pool:
@@ -58,12 +60,12 @@ def _select_templates(split: str, templates: Sequence[str | int] | None) -> list
         else:
             other = "test" if split == "train" else "train"
             hint = f" (it is a {other!r} template)" if t in templates_for(other) else ""
-            raise ValueError(
-                f"unknown IOI template for split {split!r}: {t!r}{hint}; pass indices or strings from "
-                f"interplay.tasks.ioi_templates({split!r})"
+            raise TaskError(
+                f"templates: unknown IOI template for split {split!r}: {t!r}{hint}; pass indices or "
+                f"strings from interplay.tasks.ioi_templates({split!r}), or templates=None for all"
             )
     if not chosen:
-        raise ValueError("templates must not be empty")
+        raise TaskError("templates must not be empty: pass indices or strings, or templates=None for all")
     return chosen
 
 
@@ -80,11 +82,16 @@ def ioi_examples(
     check_n(n)
     check_split(split)
     if order not in ORDERS:
-        raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
+        raise TaskError(
+            f"order must be one of {ORDERS} (ABBA: the IO name first, BABA: the subject first, both: "
+            f"alternating), got {order!r}"
+        )
     chosen = _select_templates(split, templates)
     pool = list(names_for(split) if names is None else names)
     if len(pool) < 3:
-        raise ValueError("IOI needs at least 3 distinct names")
+        raise TaskError(
+            f"names: IOI needs at least 3 distinct names (IO, S and the corrupted C), got {len(pool)}"
+        )
     rng = random.Random(f"ioi/{split}/{seed}")
     template_order = [i % len(chosen) for i in range(n)]
     rng.shuffle(template_order)
@@ -128,7 +135,7 @@ def ioi(
             training); "train" uses the training ones.
         order: "ABBA", "BABA" or "both" (alternating).
         templates: None for all templates of the split, or indices into / strings from
-            ``templates_for(split)``; anything else raises ValueError.
+            ``templates_for(split)``; anything else raises TaskError.
         tokenizer: a ``tokenizers.Tokenizer`` or transformers tokenizer; default the demo model's.
             Names that are not single tokens in it are skipped.
 

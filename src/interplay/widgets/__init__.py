@@ -1,5 +1,3 @@
-"""Thin anywidget classes. numpy only: no torch import here."""
-
-from interplay.widgets.token_heatmap import TokenHeatmap
-
-__all__ = ["TokenHeatmap"]
+"""Thin anywidget views over result data: ``XView(data, source=None)``. numpy, traitlets and
+anywidget only (never torch, the backend or a method); each view module declares the small protocol
+its drill-downs may ask a live source."""

@@ -1,13 +1,22 @@
-"""The project's base widget: bundled ESM from ``static/``, and no unknown keyword arguments."""
+"""The project's base widget: bundled ESM from ``static/``, no unknown keyword arguments, and
+edits from the page that fail validation refused (the good value is sent back) instead of lost in
+a log."""
 
 from __future__ import annotations
 
+import logging
 import pathlib
-from typing import Any
+from typing import Any, TypeVar
 
 import anywidget
+import traitlets
 
+from interplay._deprecation import warn
+from interplay.errors import NeedsModelError, ViewError
+
+T = TypeVar("T")
 STATIC = pathlib.Path(__file__).resolve().parents[1] / "static"
+log = logging.getLogger("interplay")
 
 
 def bundle(name: str) -> pathlib.Path | str:
@@ -26,6 +35,23 @@ def bundle(name: str) -> pathlib.Path | str:
     )
 
 
+def view_input(data: Any, source: Any, kind: type[T], view: str, hint: str) -> tuple[T, Any]:
+    """The data (and source) a view was given. An old-style result object (``XView(result)``) is
+    unwrapped for one release, with a DeprecationWarning; anything else raises, naming what the
+    view shows and how to make it (``hint``)."""
+    if not isinstance(data, kind) and isinstance(getattr(data, "data", None), kind) and hasattr(data, "session"):
+        warn(f"{view}(result)", f"result.show() or {view}(result.data, result.session)", stacklevel=4)
+        data, source = data.data, (data.session if source is None else source)
+    if not isinstance(data, kind):
+        raise ViewError(f"{view} shows a {kind.__name__} (result.data), not a {type(data).__name__}; {hint}")
+    return data, source
+
+
+def needs_model(what: str, hint: str) -> NeedsModelError:
+    """The error a view without a source answers a drill-down with (shown in the view)."""
+    return NeedsModelError(f"{what} needs a live model, and this view has none (it shows saved data). {hint}")
+
+
 class BaseWidget(anywidget.AnyWidget):  # type: ignore[misc]
     """Rejects keyword arguments that are not traits, instead of silently ignoring a typo."""
 
@@ -35,3 +61,27 @@ class BaseWidget(anywidget.AnyWidget):  # type: ignore[misc]
             allowed = sorted(n for n in self.trait_names(sync=True) if not n.startswith("_"))
             raise TypeError(f"{type(self).__name__} got unexpected argument(s) {unknown}; it takes {allowed}")
         super().__init__(**kwargs)
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """Edits from the view: each one that fails validation is refused (the good value goes back
+        to the view, and ``error`` says why when the view has that trait); the rest are applied."""
+        good: dict[str, Any] = {}
+        refused: list[str] = []
+        for name, value in sync_data.items():
+            if name not in self.keys:
+                continue
+            trait = self.traits()[name]
+            try:
+                from_json = trait.metadata.get("from_json", self._trait_from_json)
+                trait._validate(self, from_json(value, self))
+            except (traitlets.TraitError, ValueError, TypeError) as exc:
+                refused.append(name)
+                log.warning("interplay: %s.%s: edit from the view refused: %s", type(self).__name__, name, exc)
+                if self.has_trait("error") and name != "error":
+                    self.error = f"edit refused: {exc}"
+                continue
+            good[name] = value
+        if good:
+            super().set_state(good)
+        for name in refused:
+            self.send_state(name)

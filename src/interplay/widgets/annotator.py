@@ -1,33 +1,61 @@
-"""Annotator: label tokens (or spans of tokens) by hand, and get the labels back in Python."""
+"""AnnotatorView: label tokens (or spans of tokens) by hand, and get the labels back in Python.
+
+The view shows an :class:`~interplay.data.annotations.AnnotationData` (texts, tokens, offsets,
+labels, records) and edits its records; ``view.data`` is the current state as data again. Nothing
+here needs a model: :meth:`AnnotatorView.from_texts` tokenises with a tokenizer (a model is only
+asked for its ``.tokenizer``), so labelling texts never imports torch.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
-import numpy.typing as npt
 import traitlets
 
-from interplay.methods import annotations as ann
+from interplay.data import annotations as ann
+from interplay.data.annotations import AnnotationData
+from interplay.errors import AnnotationError
 from interplay.widgets._base import BaseWidget, bundle
-from interplay.widgets._serialize import Payload, encode_array
-from interplay.widgets.token_heatmap import scale_spec
+from interplay.widgets._scale import scale_spec
+from interplay.widgets._serialize import color_limits
+from interplay.widgets.traits import Array
+
+V = TypeVar("V", bound="AnnotatorView")
 
 
-class Annotator(BaseWidget):
+def data_from_texts(texts_or_traces: Any, labels: Sequence[str] = ("label",), *, model: Any = None,
+                    tokenizer: Any = None, colors: Sequence[str] | None = None,
+                    annotations: Iterable[Mapping[str, Any]] = (), **view_options: Any
+                    ) -> tuple[AnnotationData, dict[str, Any]]:
+    """(data, view options) for texts: what :meth:`AnnotatorView.from_texts` shows. ``model`` is
+    only asked for its ``.tokenizer``; every other keyword is a view option."""
+    if tokenizer is None and model is not None:
+        tokenizer = getattr(model, "tokenizer", None)
+        if tokenizer is None:
+            raise AnnotationError("model has no tokenizer: pass an interplay Model or tokenizer=")
+    corpus = ann.build_corpus(texts_or_traces, tokenizer)
+    data = AnnotationData(texts=corpus.texts, tokens=corpus.tokens, offsets=corpus.offsets,
+                          labels=ann.check_labels(labels), label_colors=[] if colors is None else [str(c) for c in colors],
+                          annotations=annotations)  # type: ignore[arg-type]  # any iterable of records
+    return data, view_options
+
+
+class AnnotatorView(BaseWidget):
     """Label tokens interactively: one text at a time, tokens as the tokenizer splits them.
 
-    ``Annotator(texts, labels=["subject", "object"], model=model)`` (or ``tokenizer=``; without
-    either, texts are split at spaces and punctuation; lists of token strings and traces are taken
-    as they are). Click a token, drag or shift-click a span, then press 1..9 or a label's button;
-    arrows move, Backspace removes, ``z``/Ctrl+Z undoes, Ctrl+Shift+Z redoes, PageUp/PageDown (or
-    ``[``/``]``) change text. ``values`` (one array per text, or [n_texts, n_tokens]) colour the
-    tokens as a heatmap.
+    ``AnnotatorView.from_texts(texts, labels=["subject", "object"], model=model)`` (or
+    ``tokenizer=``; without either, texts are split at spaces and punctuation; lists of token
+    strings and traces are taken as they are), or ``AnnotatorView(data)`` for an AnnotationData.
+    Click a token, drag or shift-click a span, then press 1..9 or a label's button; arrows move,
+    Backspace removes, ``z``/Ctrl+Z undoes, Ctrl+Shift+Z redoes, PageUp/PageDown (or ``[``/``]``)
+    change text. ``values`` (one array per text, or [n_texts, n_tokens]) colour the tokens.
 
-    ``widget.annotations`` is the list of records ``{text, start, end (exclusive), char_start,
+    ``view.annotations`` is the list of records ``{text, start, end (exclusive), char_start,
     char_end, label, tokens}``, synced both ways and kept in the notebook's widget state. Every record
     is checked: a bad one from Python raises (and changes nothing); a bad edit from the view is
     refused, the last good labels are restored, and ``error`` says why.
@@ -40,92 +68,79 @@ class Annotator(BaseWidget):
     offsets = traitlets.List(traitlets.List(traitlets.List(traitlets.Int()))).tag(sync=True)
     labels = traitlets.List(traitlets.Unicode()).tag(sync=True)
     label_colors = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    annotations: traitlets.List[Any] = traitlets.List().tag(sync=True)  # checked by _validate_annotations
+    annotations: traitlets.List[Any] = traitlets.List().tag(sync=True)  # checked by _check_annotations
     index = traitlets.Int(0).tag(sync=True)
-    values = traitlets.Dict().tag(sync=True)
+    values = Array(("text", "pos"), np.float32, limits=lambda w, a: color_limits(a, center=w.scale.get("center")))
     scale = traitlets.Dict().tag(sync=True)
     value_label = traitlets.Unicode("value").tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
 
-    def __init__(
-        self,
-        texts_or_traces: Any,
-        labels: Sequence[str] = ("label",),
-        model: Any = None,
-        *,
-        tokenizer: Any = None,
-        values: Any = None,
-        colors: Sequence[str] | None = None,
-        annotations: Iterable[Mapping[str, Any]] = (),
-        cmap: str = "auto",
-        center: float | None = None,
-        value_label: str = "value",
-        title: str = "",
-        **kwargs: Any,
-    ) -> None:
-        if tokenizer is None and model is not None:
-            tokenizer = getattr(model, "tokenizer", None)
-            if tokenizer is None:
-                raise ann.AnnotationError("model has no tokenizer: pass an interplay Model or tokenizer=")
-        corpus = ann.build_corpus(texts_or_traces, tokenizer)
-        self._init(corpus, labels, colors, annotations, title=title, value_label=value_label, **kwargs)
-        self._cmap, self._center = cmap, center
+    def __init__(self, data: AnnotationData, *, values: Any = None, cmap: str = "auto", center: float | None = None,
+                 **kwargs: Any) -> None:
+        if not isinstance(data, AnnotationData):
+            raise AnnotationError(f"AnnotatorView shows an AnnotationData, not a {type(data).__name__}; for texts use "
+                                  "AnnotatorView.from_texts(texts, labels, model=model)")
+        self._corpus, self._cmap, self._center = data.corpus, cmap, center
+        scale_spec(np.zeros((1, 1), np.float32), cmap, center)  # a bad cmap fails here, values or not
+        super().__init__(texts=data.texts, tokens=data.tokens, offsets=data.offsets, labels=data.labels,
+                         label_colors=data.label_colors, annotations=[], **kwargs)
+        self.annotations = list(data.annotations)
         if values is not None:
             self.set_values(values)
 
-    def _init(self, corpus: ann.Corpus, labels: Sequence[str], colors: Sequence[str] | None,
-              annotations: Iterable[Mapping[str, Any]], **kwargs: Any) -> None:
-        self._corpus = corpus
-        labels = ann.check_labels(labels)
-        self._cmap, self._center = "auto", None
-        super().__init__(
-            texts=corpus.texts, tokens=corpus.tokens, offsets=corpus.offsets, labels=labels,
-            label_colors=_colors(labels, colors), annotations=[], **kwargs)
-        self.annotations = list(annotations)
+    @classmethod
+    def from_texts(cls: type[V], texts_or_traces: Any, labels: Sequence[str] = ("label",), *, model: Any = None,
+                   tokenizer: Any = None, values: Any = None, colors: Sequence[str] | None = None,
+                   annotations: Iterable[Mapping[str, Any]] = (), cmap: str = "auto", center: float | None = None,
+                   value_label: str = "value", title: str = "", **view_kwargs: Any) -> V:
+        """Tokenise texts (or take traces / token lists) and show them for labelling."""
+        data, options = data_from_texts(texts_or_traces, labels, model=model, tokenizer=tokenizer, colors=colors,
+                                        annotations=annotations, values=values, cmap=cmap, center=center,
+                                        value_label=value_label, title=title, **view_kwargs)
+        return cls._make(data, **options)
+
+    data_from_texts = staticmethod(data_from_texts)
+
+    @classmethod
+    def _make(cls: type[V], data: AnnotationData, **options: Any) -> V:
+        view = cls.__new__(cls)  # subclasses (the deprecated Annotator) take other arguments
+        AnnotatorView.__init__(view, data, **options)
+        return view
+
+    @property
+    def data(self) -> AnnotationData:
+        """The texts, labels and current records, as data (for files and :func:`interplay.probe`)."""
+        return AnnotationData(texts=self.texts, tokens=self.tokens, offsets=self.offsets, labels=self.labels,
+                              label_colors=self.label_colors, annotations=self.annotations)
 
     # -- records -----------------------------------------------------------------------------
 
     @traitlets.validate("annotations")
-    def _validate_annotations(self, proposal: Any) -> list[dict[str, Any]]:
+    def _check_annotations(self, proposal: Any) -> list[dict[str, Any]]:
         return ann.check_records(proposal["value"], self._corpus, self.labels)
 
     @traitlets.validate("index")
-    def _validate_index(self, proposal: Any) -> int:
+    def _check_index(self, proposal: Any) -> int:
         i = int(proposal["value"])
         if not 0 <= i < len(self.texts):
-            raise ann.AnnotationError(f"index {i} is out of range: there are {len(self.texts)} texts")
+            raise AnnotationError(f"index {i} is out of range: there are {len(self.texts)} texts")
         return i
 
     @traitlets.validate("labels")
-    def _validate_labels(self, proposal: Any) -> list[str]:
+    def _check_labels(self, proposal: Any) -> list[str]:
         labels = ann.check_labels(proposal["value"])
         used = {r["label"] for r in getattr(self, "annotations", [])} - set(labels)
         if used:
-            raise ann.AnnotationError(f"labels {sorted(used)} are in use: clear them before removing the label")
+            raise AnnotationError(f"labels {sorted(used)} are in use: clear them before removing the label")
         return labels
 
     def set_state(self, sync_data: dict[str, Any]) -> None:
-        """Edits from the view: a bad one is refused, the good value is sent back, ``error`` says why."""
-        checks: dict[str, Callable[[Any], Any]] = {
-            "annotations": lambda v: ann.check_records(v, self._corpus, self.labels),
-            "index": lambda v: self._validate_index({"value": v}),
-        }
-        refused = []
-        for name, check in checks.items():
-            if name in sync_data:
-                try:
-                    check(sync_data[name])
-                except (ValueError, TypeError) as e:
-                    refused.append(name)
-                    self.error = f"edit refused: {e}"
-        good = {k: v for k, v in sync_data.items() if k not in refused}
-        if "annotations" in good:
+        """Edits from the view (refused by the base widget when bad); a message carrying records
+        clears the last refusal's ``error`` unless it is refused too."""
+        if "annotations" in sync_data and self.error:
             self.error = ""
-        if good:
-            super().set_state(good)
-        for name in refused:
-            self.send_state(name)
+        super().set_state(sync_data)
 
     def add(self, label: str, start: int, end: int | None = None, *, text: int | None = None) -> dict[str, Any]:
         """Label tokens ``start..end-1`` (default: the one token ``start``) of ``text`` (default: the
@@ -140,29 +155,28 @@ class Annotator(BaseWidget):
         """Add many records at once (one message to the view); all are checked first."""
         self.annotations = [*self.annotations, *records]
 
-    def add_where(self, label: str, predicate: Any, *, text: int | None = None) -> int:
+    def add_where(self, label: str, predicate: Callable[[str], Any], *, text: int | None = None) -> int:
         """Label every token (of ``text``, default all texts) whose string satisfies
         ``predicate(token)``, e.g. ``lambda t: t.strip() in NAMES``. Returns how many were added."""
-        texts = range(len(self.texts)) if text is None else [text]
-        recs = [{"text": t, "start": k, "end": k + 1, "label": label}
-                for t in texts for k, tok in enumerate(self.tokens[t]) if predicate(tok)]
         before = len(self.annotations)
-        self.extend(recs)
+        self.extend(ann.where_records(self.tokens, label, predicate, range(len(self.texts)) if text is None else [text]))
         return len(self.annotations) - before
 
     def clear(self, label: str | None = None, *, text: int | None = None) -> None:
         """Remove the records of ``label`` (default: every label) in ``text`` (default: every text)."""
-        if label is not None and label not in self.labels:
-            raise ann.AnnotationError(f"label {label!r} is not one of the labels {list(self.labels)}")
+        self._known(label)
         self.annotations = [r for r in self.annotations
                             if not ((label is None or r["label"] == label) and (text is None or r["text"] == text))]
 
     def positions(self, label: str | None = None, text: int | None = None) -> list[int]:
         """Sorted token positions carrying ``label`` (in ``text``; None = all texts), for
         ``interplay.patch(..., positions=...)`` (positions index each prompt's tokens)."""
-        if label is not None and label not in self.labels:
-            raise ann.AnnotationError(f"label {label!r} is not one of the labels {list(self.labels)}")
+        self._known(label)
         return ann.positions(self.annotations, label, text)
+
+    def _known(self, label: str | None) -> None:
+        if label is not None and label not in self.labels:
+            raise AnnotationError(f"label {label!r} is not one of the labels {list(self.labels)}")
 
     def token_labels(self) -> list[list[set[str]]]:
         """For each text, each token's set of labels."""
@@ -179,29 +193,27 @@ class Annotator(BaseWidget):
     # -- files -------------------------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
-        return ann.to_json(self._corpus, self.labels, self.annotations, self.label_colors)
+        return self.data.to_json()
 
-    def save(self, path: str | Path) -> None:
-        """Write texts, tokens, offsets, labels and records as JSON (with a format version)."""
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write texts, tokens, offsets, labels and records as JSON (``"format":
+        "interplay.annotations"``, a version); ``view.data.save(path)`` writes a result file."""
         Path(path).write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
 
     @classmethod
-    def load(cls, path: str | Path, **kwargs: Any) -> Annotator:
-        """An Annotator from a file written by :meth:`save` (no model needed: the tokens are in it)."""
-        data = ann.read_file(path)
-        widget = cls.__new__(cls)
-        widget._init(data["corpus"], data["labels"], data["colors"] or None, data["annotations"], **kwargs)
-        return widget
+    def load(cls: type[V], path: str | os.PathLike[str], **kwargs: Any) -> V:
+        """A view of a file written by :meth:`save` or ``data.save`` (no model: the tokens are in it)."""
+        return cls._make(ann.read_file(path), **kwargs)
 
-    def load_annotations(self, path: str | Path) -> None:
+    def load_annotations(self, path: str | os.PathLike[str]) -> None:
         """Replace the records by a file's (same texts required); on any problem nothing changes."""
         data = ann.read_file(path)
-        if data["corpus"].texts != self.texts or data["corpus"].tokens != self.tokens:
-            raise ann.AnnotationError(f"{path} annotates other texts or tokens than this Annotator's")
-        missing = sorted({r["label"] for r in data["annotations"]} - set(self.labels))
+        if data.texts != self.texts or data.tokens != self.tokens:
+            raise AnnotationError(f"{path} annotates other texts or tokens than this view's")
+        missing = sorted({r["label"] for r in data.annotations} - set(self.labels))
         if missing:
-            raise ann.AnnotationError(f"{path} uses labels {missing} that this Annotator does not have")
-        self.annotations = data["annotations"]
+            raise AnnotationError(f"{path} uses labels {missing} that this view does not have")
+        self.annotations = data.annotations
 
     # -- heatmap -----------------------------------------------------------------------------
 
@@ -209,49 +221,13 @@ class Annotator(BaseWidget):
         """Colour tokens by ``values``: a list of per-token arrays (one per text) or an array
         [n_texts, max_tokens] (NaN = uncoloured). ``None`` removes the colouring."""
         if values is None:
-            self.values, self.scale = {}, {}
+            with self.hold_sync():
+                self.values, self.scale = None, {}
             return
-        if cmap is not None:
-            self._cmap = cmap
-        if center is not None:
-            self._center = center
-        arr = _rows(values, self._corpus.lengths)
-        scale = scale_spec(arr, self._cmap, self._center)
+        arr = ann.token_values(values, self._corpus.lengths)
+        cmap, center = self._cmap if cmap is None else cmap, self._center if center is None else center
+        scale = scale_spec(arr, cmap, center)
+        self._cmap, self._center = cmap, center
         with self.hold_sync():
             self.scale = scale
-            self.values = _encode(arr, scale)
-
-
-def _colors(labels: Sequence[str], colors: Sequence[str] | None) -> list[str]:
-    if colors is None:
-        return ann.default_colors(labels)
-    colors = [str(c) for c in colors]
-    if len(colors) != len(labels):
-        raise ann.AnnotationError(f"{len(colors)} colours for {len(labels)} labels")
-    return colors
-
-
-def _rows(values: Any, lengths: Sequence[int]) -> npt.NDArray[np.float32]:
-    if hasattr(values, "detach"):
-        values = values.detach().float().cpu().numpy()
-    if isinstance(values, np.ndarray) and values.ndim == 2:
-        arr = values.astype(np.float32)
-    else:
-        seq = list(values)
-        if len(seq) != len(lengths):
-            raise ValueError(f"values has {len(seq)} rows but there are {len(lengths)} texts")
-        arr = np.full((len(lengths), max(lengths)), np.nan, dtype=np.float32)
-        for i, row in enumerate(seq):
-            if hasattr(row, "detach"):
-                row = row.detach().float().cpu().numpy()
-            r = np.asarray(row, dtype=np.float32).reshape(-1)
-            if r.size != lengths[i]:
-                raise ValueError(f"values for text {i} has {r.size} entries but the text has {lengths[i]} tokens")
-            arr[i, : r.size] = r
-    if arr.shape[0] != len(lengths) or arr.shape[1] < max(lengths):
-        raise ValueError(f"values has shape {arr.shape}; expected [{len(lengths)}, >= {max(lengths)}] (texts x tokens)")
-    return arr
-
-
-def _encode(arr: npt.NDArray[np.float32], scale: dict[str, Any]) -> Payload:
-    return encode_array(arr, ["text", "pos"], center=scale["center"])
+            self.values = arr

@@ -1,31 +1,52 @@
 """AttentionView: every head at a glance (thumbnails + scores), one head in detail, on demand.
 
-Only thumbnails and scores travel with the view. A head's pattern travels when it is selected, as
-one binary reply (uint8, quantised: only colour is needed), in windows the view asks for as it
-zooms, so a 4,096-token pattern never goes in one message.
+The view shows an :class:`~interplay.data.attention.AttentionData`. Only thumbnails and scores travel
+with it. A head's pattern travels when it is selected, as one binary reply (uint8, quantised: only
+colour is needed), in windows the view asks for as it zooms, so a 4,096-token pattern never goes in
+one message. The patterns come from the data when it holds them, else from its source
+(:class:`AttentionSource`, the live model behind the result); without either, the detail pane says
+that they need a live model.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 import traitlets
 
+from interplay.data.attention import AttentionData
 from interplay.errors import InterplayError
-from interplay.widgets._base import BaseWidget, bundle
+from interplay.widgets._attention_summary import build, max_pool, score_frame
+from interplay.widgets._base import BaseWidget, bundle, needs_model, view_input
 from interplay.widgets._rpc import RequestHandlers
 from interplay.widgets._serialize import encode_array
+from interplay.widgets.traits import Array, Index, Selection, SelectionError
 
 MAX_SIDE = 1024
+_HINT = "Recompute it with the model: interplay.attention(model, prompt).show()"
+
+
+class AttentionSource(Protocol):
+    """What an AttentionView may ask the live model (numpy in and out)."""
+
+    def layer(self, batch_index: int, layer: int) -> npt.NDArray[np.float32]:
+        """The patterns of one layer of sequence ``batch_index``: float32 [head, query, key]."""
+        ...
+
+    def sequence(self, batch_index: int) -> AttentionData:
+        """The summaries (and patterns, when they fit) of another sequence of the batch."""
+        ...
 
 
 class AttentionView(BaseWidget, RequestHandlers):
-    """All heads as thumbnails with sortable scores; the selected head's full pattern and a token view.
+    """``AttentionView(data, source=None)``; usually ``interplay.attention(model, prompt).show()``,
+    or :meth:`from_arrays` for patterns you hold.
 
-    Build it with :meth:`from_trace`, :meth:`from_arrays` or ``model.attention(prompt)``.
+    All heads as thumbnails with sortable scores; the selected head's full pattern and a token view.
     ``selected = {"layer": l, "head": h}`` (synced both ways; ``jslink``-able with a DLAView).
     """
 
@@ -37,83 +58,91 @@ class AttentionView(BaseWidget, RequestHandlers):
     n_layers = traitlets.Int(0).tag(sync=True)
     n_heads = traitlets.Int(0).tag(sync=True)
     causal = traitlets.Bool(True).tag(sync=True)
-    thumbnails = traitlets.Dict().tag(sync=True)
+    thumbnails = Array(("layer", "head", "query", "key"), np.float32, encoding="u8-linear", vmin=0.0, vmax=1.0)
     thumb_stride = traitlets.Int(1).tag(sync=True)
-    scores = traitlets.Dict().tag(sync=True)
+    scores = Array(("score", "layer", "head"), np.float32)
     score_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    selected = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
-    query = traitlets.Int(allow_none=True, default_value=None).tag(sync=True)
+    selected = Selection({"layer": lambda w: w.n_layers, "head": lambda w: w.n_heads})
+    query = Index(lambda w: len(w.tokens))
     title = traitlets.Unicode("").tag(sync=True)
     notes = traitlets.List(traitlets.Unicode()).tag(sync=True)
 
-    def __init__(self, load: Callable[[int], Any], *, sequences: Sequence[str] = ("",), title: str = "",
-                 selected: dict[str, int] | None = None, **kwargs: Any) -> None:
-        self._load = load
-        self._data: Any = None
-        super().__init__(sequences=list(sequences), title=title, **kwargs)
+    def __init__(self, data: AttentionData, source: AttentionSource | None = None, *,
+                 selected: dict[str, int] | None = None, title: str = "", **kwargs: Any) -> None:
+        data, src = view_input(data, source, AttentionData, "AttentionView",
+                               "use interplay.attention(model, prompt).show() or AttentionView.from_arrays(...)")
+        self.source: AttentionSource | None = src
+        super().__init__(title=title, **kwargs)
         self._init_rpc({"pattern": self._pattern, "row": self._row, "column": self._column})
-        self._show(0)
+        self._set_data(data)
         if selected is not None:
             self.selected = selected
-        self.observe(lambda ch: self._show(int(ch["new"])), names="batch_index")
+        self.observe(self._on_batch_index, names="batch_index")
 
     @classmethod
-    def from_trace(cls, trace: Any, *, batch: int = 0, **kwargs: Any) -> AttentionView:
-        """From a :class:`~interplay.Trace` (captured patterns, or recomputed per layer by the model)."""
-        from interplay.methods.attention import from_trace
+    def from_arrays(cls, tokens: Sequence[str], patterns: Any, *, token_ids: Any = None, causal: bool | None = None,
+                    **view_kwargs: Any) -> AttentionView:
+        """From raw softmaxed ``patterns`` [layer, head, query, key] (numpy, torch or anything with
+        ``__array__``) and their ``tokens``; ``token_ids`` [pos] (optional: else equal strings are
+        the same token), ``causal`` (None: read from the patterns). Numpy only."""
+        return cls(build(tokens, patterns, token_ids=token_ids, causal=causal), **view_kwargs)
 
-        labels = [_preview(p) for p in trace.prompts]
-        view = cls(lambda i: from_trace(trace, i), sequences=labels, **kwargs)
-        if batch:
-            view.batch_index = batch
-        return view
-
-    @classmethod
-    def from_arrays(cls, tokens: Sequence[str], patterns: Any, *, token_ids: Any = None, **kwargs: Any) -> AttentionView:
-        """From raw ``patterns`` [layer, head, query, key] (softmaxed) and their ``tokens``."""
-        from interplay.methods.attention import from_arrays
-
-        data = from_arrays(list(tokens), patterns, token_ids)
-        return cls(lambda i: data, **kwargs)
-
-    def _show(self, index: int) -> None:
-        if not 0 <= index < len(self.sequences):
-            raise InterplayError(f"batch_index {index} is out of range (0..{len(self.sequences) - 1})")
-        data = self._load(index)
-        self._data = data
+    def _set_data(self, data: AttentionData) -> None:
+        self.data = data
         self.clear_cache()
+        notes = list(data.notes)
+        if self.source is None and len(data.sequences) > 1:
+            notes.append(f"only sequence {data.batch_index} is held here: the others need a live model")
         with self.hold_sync():
-            self.tokens = data.tokens
-            self.n_layers, self.n_heads, self.causal = data.n_layers, data.n_heads, data.causal
-            self.thumbnails = encode_array(data.thumbnails, ["layer", "head", "query", "key"], vmin=0.0, vmax=1.0,
-                                           encoding="u8-linear")
-            self.thumb_stride = data.thumb_stride
-            from interplay.methods.attention import SCORE_NAMES
-
-            self.score_names = list(SCORE_NAMES)
-            self.scores = encode_array(data.scores, ["score", "layer", "head"])
-            self.notes = list(data.notes)
             self.query = None
+            self.sequences, self.batch_index = list(data.sequences), data.batch_index
+            self.tokens = list(data.tokens)
+            self.n_layers, self.n_heads, self.causal = data.n_layers, data.n_heads, data.causal
+            self.thumbnails, self.thumb_stride = data.thumbnails, data.thumb_stride
+            self.score_names, self.scores = list(data.score_names), data.scores
+            self.notes = notes
+
+    @traitlets.validate("batch_index")
+    def _validate_batch_index(self, proposal: Any) -> int:
+        index = proposal["value"]
+        if not 0 <= index < len(self.sequences):
+            raise SelectionError(f"batch_index {index} is out of range (0..{len(self.sequences) - 1})")
+        if self.source is None and hasattr(self, "data") and index != self.data.batch_index:
+            raise needs_model(f"showing sequence {index} ({self.sequences[index]!r})",
+                              "Recompute it with the model: interplay.attention(model, prompts, "
+                              f"batch={index}).show()")
+        return int(index)
+
+    def _on_batch_index(self, change: dict[str, Any]) -> None:
+        if self.source is None or change["new"] == self.data.batch_index:
+            return
+        try:
+            data = self.source.sequence(int(change["new"]))
+        except Exception:
+            self.batch_index = self.data.batch_index  # the view keeps showing what it has
+            raise
+        self._set_data(data)
 
     def score_table(self) -> Any:
         """Every head's scores as a pandas DataFrame (layer, head, one column per score)."""
-        import pandas as pd
+        return score_frame(self.data)
 
-        s = self._data.scores
-        rows = [{"layer": layer, "head": head, **{n: float(s[i, layer, head]) for i, n in enumerate(self.score_names)}}
-                for layer in range(self.n_layers) for head in range(self.n_heads)]
-        return pd.DataFrame(rows)
-
-    def _head(self, layer: int, head: int) -> np.ndarray:
+    def _head(self, layer: int, head: int) -> npt.NDArray[np.floating]:
+        layer, head = int(layer), int(head)
+        if not 0 <= layer < self.n_layers:
+            raise InterplayError(f"layer {layer} is out of range (0..{self.n_layers - 1})")
         if not 0 <= head < self.n_heads:
             raise InterplayError(f"head {head} is out of range (0..{self.n_heads - 1})")
-        out: np.ndarray = self._data.layer(int(layer))[int(head)]
-        return out
+        if self.data.patterns is not None:
+            held: npt.NDArray[np.floating] = self.data.patterns[layer, head]
+            return held
+        if self.source is None:
+            raise needs_model(f"the pattern of layer {layer}, head {head}", _HINT)
+        live: npt.NDArray[np.float32] = self.source.layer(self.data.batch_index, layer)[head]
+        return live
 
     def _pattern(self, layer: int, head: int, q0: int = 0, q1: int | None = None, k0: int = 0, k1: int | None = None,
                  max_side: int = MAX_SIDE) -> dict[str, Any]:
-        from interplay.methods.attention import max_pool
-
         n = len(self.tokens)
         q1, k1 = n if q1 is None else int(q1), n if k1 is None else int(k1)
         q0, k0 = int(q0), int(k0)
@@ -136,20 +165,3 @@ class AttentionView(BaseWidget, RequestHandlers):
         if not 0 <= int(key) < pattern.shape[1]:
             raise InterplayError(f"key {key} is out of range (0..{pattern.shape[1] - 1})")
         return {"values": encode_array(pattern[:, int(key)], ["query"], vmin=0.0, vmax=1.0)}
-
-    @traitlets.validate("selected")
-    def _validate_selected(self, proposal: Any) -> Any:
-        sel = proposal["value"]
-        if sel is None:
-            return None
-        try:
-            layer, head = int(sel["layer"]), int(sel["head"])
-        except (KeyError, TypeError, ValueError):
-            raise traitlets.TraitError(f"selected must be {{'layer': int, 'head': int}} or None, got {sel!r}") from None
-        if not (0 <= layer < self.n_layers and 0 <= head < self.n_heads):
-            raise traitlets.TraitError(f"selected {sel!r} is outside the {self.n_layers} x {self.n_heads} heads")
-        return {"layer": layer, "head": head}
-
-
-def _preview(prompt: str, n: int = 40) -> str:
-    return prompt if len(prompt) <= n else prompt[: n - 1] + "…"

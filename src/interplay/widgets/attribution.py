@@ -1,46 +1,59 @@
 """AttributionView: prompt and generated tokens in one line; click an output token to see what drove it.
 
-The result's own rows travel with the view (so a saved notebook still shows them). Anything else (another
-token, method, score or contrast) is one request to Python, answered with one float32 row; the view and
-Python both cache answers. Integrated gradients reports its progress through the ``progress`` trait.
-Nothing here imports torch: the methods are imported when a request needs them.
+The view shows an :class:`~interplay.data.attribution.AttributionData`; its own rows travel with the
+view (so a saved notebook, or a result loaded from a file, still shows them). Anything else (another
+token, method, score or contrast) is one request to its source (:class:`AttributionSource`, the live
+model behind the result), answered with one float32 row; the view and Python both cache answers.
+Without a source, such a request answers that it needs a live model (the view shows it as an
+error). Integrated gradients reports its progress through the ``progress`` trait.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import numpy as np
 import traitlets
 
+from interplay import _deprecation
+from interplay.data.attribution import SCORES, AttributionData
 from interplay.errors import InterplayError
-from interplay.widgets._base import BaseWidget, bundle
+from interplay.widgets._attribution_rows import attribute_reply, matrix_reply, on_line, per_row, rows_limits
+from interplay.widgets._base import BaseWidget, bundle, needs_model
 from interplay.widgets._rpc import RequestHandlers
-from interplay.widgets._serialize import color_limits, encode_array
+from interplay.widgets.traits import Array, Index
 
-SCORES = ("logit", "logprob", "prob")
-
-
-def _float(x: Any) -> float | None:
-    return float(x) if x is not None and math.isfinite(float(x)) else None
+Progress = Callable[[int, int], None]
+_HINT = "Recompute it with the model: interplay.attribute(model, prompt, target=...).show()"
 
 
-def _limits(row: np.ndarray, signed: bool) -> list[float | None]:
-    lo, hi = color_limits(row, center=0.0 if signed else None)
-    if not signed and lo is not None and lo >= 0:
-        lo = 0.0
-    return [lo, hi]
+class AttributionSource(Protocol):
+    """What an AttributionView may ask the live model (numpy data out)."""
+
+    def methods(self) -> list[tuple[str, bool]]:
+        """Every method the view may offer, with whether its scores are signed."""
+        ...
+
+    def explain(self, target_pos: int, method: str, score: str, contrast: str | int | None,
+                progress: bool | Progress) -> AttributionData:
+        """``tokens[target_pos]`` attributed to the tokens before it (``contrast``: a token whose
+        score is subtracted; None or "" for none)."""
+        ...
+
+    def rerun(self, method: str, score: str, contrast: str | int | None, progress: bool | Progress) -> AttributionData:
+        """Every target of the data again, with these settings."""
+        ...
 
 
 class AttributionView(BaseWidget, RequestHandlers):
-    """Show an :class:`~interplay.methods.attribution.AttributionResult`: ``interplay.attribute(...).show()``.
+    """``AttributionView(data, source=None, *, title="")``; usually ``interplay.attribute(...).show()``.
 
-    Click an output token (any token after the first): Python attributes it to the tokens before it with
-    the method, score and contrast chosen in the view (``method``, ``score``, ``contrast`` traits; the view
-    sets them). ``selected`` is the index (in ``tokens``) of the token being explained. A generation shows
-    its [generated x source] matrix too (``matrix``).
+    Click an output token (any token after the first): the source attributes it to the tokens before it
+    with the method, score and contrast chosen in the view (``method``, ``score``, ``contrast`` traits; the
+    view sets them). ``selected`` is the index (in ``tokens``) of the token being explained. A generation
+    shows its [generated x source] matrix too (``matrix``).
     """
 
     _esm = bundle("attribution")
@@ -52,58 +65,46 @@ class AttributionView(BaseWidget, RequestHandlers):
     method = traitlets.Unicode("").tag(sync=True)
     score = traitlets.Unicode("logit").tag(sync=True)
     contrast = traitlets.Unicode("").tag(sync=True)
-    rows = traitlets.Dict().tag(sync=True)
+    rows = Array(("target", "source"), np.float32, limits=lambda w, a: rows_limits(a, w.data.signed))
     row_targets = traitlets.List(traitlets.Int()).tag(sync=True)
     row_labels = traitlets.List(traitlets.Unicode()).tag(sync=True)
     row_deltas: traitlets.List[float | None] = traitlets.List().tag(sync=True)
     row_gaps: traitlets.List[float | None] = traitlets.List().tag(sync=True)
     row_limits: traitlets.List[list[float | None]] = traitlets.List().tag(sync=True)
     row_settings = traitlets.Dict().tag(sync=True)
-    selected = traitlets.Int(allow_none=True, default_value=None).tag(sync=True)
+    selected = Index(lambda w: len(w.tokens), low=1)
     matrix = traitlets.Bool(False).tag(sync=True)
     progress = traitlets.Float(allow_none=True, default_value=None).tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
     notes = traitlets.List(traitlets.Unicode()).tag(sync=True)
 
-    def __init__(self, result: Any, *, title: str = "", **kwargs: Any) -> None:
-        from interplay.methods.attribution import get_method, list_methods
-
-        self.result = result
-        names = list_methods()
-        first = result.targets[0]
-        settings = {"method": result.method, "score": first.score if first.fn is None else "logit",
-                    "contrast": self._contrast_text(first)}
-        super().__init__(tokens=result.sequence, n_prompt=int(result.n_prompt), methods=names,
-                         signed_methods=[n for n in names if get_method(n).signed], title=title,
-                         method=settings["method"], score=settings["score"], contrast=settings["contrast"],
-                         matrix=len(result.targets) > 1, **kwargs)
+    def __init__(self, data: AttributionData, source: AttributionSource | None = None, *, title: str = "",
+                 **kwargs: Any) -> None:
+        old: Any = data
+        if hasattr(old, "data") and hasattr(old, "session") and source is None:
+            _deprecation.warn("AttributionView(result)", "result.show() or AttributionView(result.data, result.session)")
+            data, source = old.data, old.session
+        if not isinstance(data, AttributionData):
+            raise InterplayError(f"AttributionView shows an AttributionData (result.data), not a {type(data).__name__}; "
+                                 "use interplay.attribute(model, prompt).show()")
+        self.data, self.source = data, source
+        offered = source.methods() if source is not None else [(data.method, data.signed)]
+        super().__init__(tokens=list(data.tokens), n_prompt=int(data.n_prompt), methods=[m for m, _ in offered],
+                         signed_methods=[m for m, signed in offered if signed], title=title, matrix=data.n_targets > 1,
+                         **{**data.settings, **kwargs})
         self._init_rpc({"attribute": self._attribute, "matrix": self._matrix})
-        self._set_rows(result, settings)
-        if self.selected is None:
-            self.selected = self.row_targets[-1] if self.row_targets else None
         self._last_push = 0.0
-
-    def _contrast_text(self, target: Any) -> str:
-        if target.contrast_id is None:
-            return ""
-        from interplay.methods.attribution import token_label
-
-        return str(token_label(self.result.model, int(target.contrast_id)))
-
-    def _set_rows(self, result: Any, settings: dict[str, str]) -> None:
-        n = len(self.tokens)
-        scores = np.full((len(result.targets), n), np.nan, dtype=np.float32)
-        scores[:, : result.scores.shape[1]] = result.scores
-        gaps = result.target_values - result.baseline_values if result.baseline_values is not None else None
+        scores = on_line(data, len(self.tokens))
+        rows = per_row(data, scores)
         with self.hold_sync():
-            self.rows = encode_array(scores, ["target", "source"], center=0.0 if result.signed else None)
-            self.row_targets = [int(t.position) + 1 for t in result.targets]
-            self.row_labels = list(result.target_labels)
-            self.row_deltas = [_float(d) for d in result.delta] if result.delta is not None else [None] * len(scores)
-            self.row_gaps = [_float(g) for g in gaps] if gaps is not None else [None] * len(scores)
-            self.row_limits = [_limits(r, result.signed) for r in scores]
-            self.row_settings = dict(settings)
-            self.notes = list(result.notes)
+            self.rows = scores
+            self.row_targets = data.row_targets
+            self.row_labels, self.row_limits = rows["labels"], rows["limits"]
+            self.row_deltas, self.row_gaps = rows["deltas"], rows["gaps"]
+            self.row_settings = dict(data.settings)
+            self.notes = list(data.notes)
+            if self.selected is None and self.row_targets and self.row_targets[-1] < len(self.tokens):
+                self.selected = self.row_targets[-1]
 
     def _on_progress(self, done: int, total: int) -> None:
         now = time.monotonic()
@@ -111,45 +112,33 @@ class AttributionView(BaseWidget, RequestHandlers):
             self._last_push = now
             self.progress = done / max(1, total)
 
-    def _check(self, method: str, score: str) -> None:
+    def _source(self, method: str, score: str, what: str) -> AttributionSource:
+        """The source, once the settings are known good (else an error the view shows)."""
         if method not in self.methods:
             raise InterplayError(f"unknown method {method!r}; this view offers {self.methods}")
         if score not in SCORES:
             raise InterplayError(f"score must be one of {SCORES}, got {score!r}")
+        if self.source is None:
+            raise needs_model(what, _HINT)
+        return self.source
 
     def _attribute(self, target_pos: int, method: str, score: str = "logit", contrast: str = "") -> dict[str, Any]:
         """One row: the token at ``tokens[target_pos]`` attributed to every token before it."""
-        self._check(method, score)
-        n = len(self.tokens)
-        if not isinstance(target_pos, int) or not 1 <= target_pos < n:
-            raise InterplayError(f"target_pos {target_pos!r} is out of range: tokens 1..{n - 1} can be explained")
+        target_pos = self.data.check_explainable(target_pos, "target_pos")
+        source = self._source(method, score, f"explaining the token {self.tokens[target_pos]!r} (position {target_pos})")
         self.progress = 0.0
         try:
-            res = self.result.explain(target_pos, method, score=score, contrast=contrast or None,
-                                      progress=self._on_progress)
+            data = source.explain(target_pos, method, score, contrast or None, self._on_progress)
         finally:
             self.progress = None
-        row = np.full(n, np.nan, dtype=np.float32)
-        row[: res.scores.shape[1]] = res.scores[0]
-        return {"scores": encode_array(row, ["source"], center=0.0 if res.signed else None),
-                "limits": _limits(row, res.signed), "label": res.target_labels[0], "signed": res.signed,
-                "delta": _float(res.delta[0]) if res.delta is not None else None,
-                "gap": _float(res.target_values[0] - res.baseline_values[0]) if res.baseline_values is not None else None,
-                "notes": list(res.notes)}
+        return attribute_reply(data, len(self.tokens))
 
     def _matrix(self, method: str, score: str = "logit", contrast: str = "") -> dict[str, Any]:
-        """Every row of the result again with other settings (the generation matrix)."""
-        self._check(method, score)
+        """Every row of the data again with other settings (the generation matrix)."""
+        source = self._source(method, score, f"recomputing the matrix with {method} ({score})")
         self.progress = 0.0
         try:
-            res = self.result.rerun(method, score=score, contrast=contrast or None, progress=self._on_progress)
+            data = source.rerun(method, score, contrast or None, self._on_progress)
         finally:
             self.progress = None
-        n = len(self.tokens)
-        scores = np.full((len(res.targets), n), np.nan, dtype=np.float32)
-        scores[:, : res.scores.shape[1]] = res.scores
-        gaps = res.target_values - res.baseline_values if res.baseline_values is not None else None
-        return {"scores": encode_array(scores, ["target", "source"], center=0.0 if res.signed else None),
-                "limits": [_limits(r, res.signed) for r in scores], "labels": list(res.target_labels),
-                "signed": res.signed, "deltas": [_float(d) for d in res.delta] if res.delta is not None else None,
-                "gaps": [_float(g) for g in gaps] if gaps is not None else None, "notes": list(res.notes)}
+        return matrix_reply(data, len(self.tokens))

@@ -1,45 +1,69 @@
-"""CircuitGraph: a circuit's graph drawn in layers; a top-k slider applied in the browser.
+"""CircuitView: a circuit's graph drawn in layers; a top-k slider applied in the browser.
 
-numpy only at import. The view receives the graph's nodes and the top ``max_edges`` edges by |score|
-(source node, destination node, input kind, score: binary payloads, sorted by |score|), prunes the
-top ``k`` of them to the edges on input-to-logits paths itself, and asks Python for the faithfulness
-of a selection when the slider is released and for a node's details when it is clicked (requests
-``faithfulness`` and ``node``, which run the model).
+numpy only. The view shows a :class:`~interplay.data.circuit.CircuitData`: it sends the graph's
+nodes and the top ``max_edges`` edges by |score| (source node, destination node, input kind,
+score: binary payloads, sorted by |score|); the browser prunes the top ``k`` of them to the edges
+on input-to-logits paths itself. Two requests come back: ``faithfulness`` (on the slider's
+release: how much of the metric that circuit recovers) and ``node`` (on a click: the node's
+strongest edges, from the data, and for a head or MLP what its :class:`CircuitSource` computes:
+the attention pattern on a prompt and the direct logit attribution). Without a source both say
+that the model-dependent part needs a live model; the edges are listed anyway.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 import traitlets
 
+from interplay.data.circuit import CircuitData, count
 from interplay.errors import InterplayError
-from interplay.widgets._base import BaseWidget, bundle
+from interplay.widgets._base import BaseWidget, bundle, needs_model, view_input
+from interplay.widgets._circuit_parts import default_k, edge_arrays, known_faithfulness, node_edges
 from interplay.widgets._rpc import RequestHandlers
 from interplay.widgets._serialize import encode_array
+from interplay.widgets.traits import Array, Index, Selection, SelectionError
 
 MAX_EDGES = 2000
-_KIND = {"": 0, "q": 1, "k": 2, "v": 3}
+_HINT = "Recompute the circuit with the model: interplay.circuit(model, clean, corrupted).show()"
 
 
-class CircuitGraph(RequestHandlers, BaseWidget):
-    """Show a :class:`~interplay.methods.circuits.Circuit` (``interplay.circuit(...).show()``).
+class CircuitSource(Protocol):
+    """What a CircuitView may ask the live model (numpy in, numbers and plain dicts out)."""
+
+    def circuit_metric(self, mask: npt.NDArray[np.bool_], ablation: str) -> float:
+        """The metric when only the edges in ``mask`` ([n_sources, n_dests] bool) carry clean
+        values and every other edge is patched (``ablation``: ``"patch"`` or ``"mean"``)."""
+        ...
+
+    def node(self, name: str, prompt: int) -> dict[str, Any]:
+        """A head's or MLP's live details on clean prompt ``prompt``: ``dla`` (its direct logit
+        attribution, or None) and ``dla_label``; for a head also ``tokens`` and ``pattern``
+        ([query, key] float array)."""
+        ...
+
+
+class CircuitView(RequestHandlers, BaseWidget):
+    """``CircuitView(data, source=None, *, max_edges=2000, k=None)``; usually ``circuit.show()``.
 
     Layers are rows (the input at the bottom, the logits at the top), heads and the MLP in order
     along each row; an edge's width and colour show its signed score. Drag the slider to keep the
-    top-k edges (pruned to paths from the input to the logits, in the browser); on release, Python
-    reports how much of the metric that circuit recovers. Hover a node to highlight its paths; click
-    it for details (a head's attention pattern on a prompt, its direct logit attribution).
+    top-k edges (pruned to paths from the input to the logits, in the browser); on release, the
+    model reports how much of the metric that circuit recovers. Hover a node to highlight its
+    paths; click it for its strongest edges and, with a model, its attention pattern and direct
+    logit attribution. ``k`` starts where the selection is a pruned circuit's own (else at ~5% of
+    the edges).
     """
 
     _esm = bundle("circuit")
 
     graph = traitlets.Dict().tag(sync=True)
-    edge_src = traitlets.Dict().tag(sync=True)
-    edge_dst = traitlets.Dict().tag(sync=True)
-    edge_kind = traitlets.Dict().tag(sync=True)
-    edge_score = traitlets.Dict().tag(sync=True)
+    edge_src = Array(("edge",), np.int32)
+    edge_dst = Array(("edge",), np.int32)
+    edge_kind = Array(("edge",), np.uint8)
+    edge_score = Array(("edge",), np.float32, limits=lambda w, a: (-w._limit, w._limit))
     n_edges_total = traitlets.Int(0).tag(sync=True)
     k = traitlets.Int(0).tag(sync=True)
     faithfulness = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
@@ -48,100 +72,80 @@ class CircuitGraph(RequestHandlers, BaseWidget):
     clean_value = traitlets.Float(0.0).tag(sync=True)
     corrupted_value = traitlets.Float(0.0).tag(sync=True)
     prompts = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    prompt_index = traitlets.Int(0).tag(sync=True)
+    prompt_index = Index(lambda w: max(1, len(w.prompts)))
     title = traitlets.Unicode("").tag(sync=True)
     notes = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    selected = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+    selected = Selection({"node": lambda w: w._node_names})
 
-    def __init__(self, circuit: Any, *, max_edges: int = MAX_EDGES, k: int | None = None, **kwargs: Any) -> None:
-        self.circuit = circuit
+    def __init__(self, data: CircuitData, source: CircuitSource | None = None, *, max_edges: int = MAX_EDGES,
+                 k: int | None = None, prompt_index: int = 0, **kwargs: Any) -> None:
+        data, source = view_input(data, source, CircuitData, "CircuitView",
+                                  "use interplay.circuit(model, clean, corrupted).show()")
+        self.data, self.source = data, source
+        g = data.graph
+        self._node_names = {n.name for n in g.nodes}
+        if count(max_edges, "max_edges") < 1:
+            raise InterplayError(f"max_edges={max_edges} must be >= 1 (the strongest edges sent to the view)")
+        edges = edge_arrays(data, max_edges)
+        self._n_sent = len(edges["score"])
+        self._limit = float(np.abs(edges["score"]).max()) if self._n_sent else 1.0
         super().__init__(**kwargs)
         self._init_rpc({"faithfulness": self._faithfulness, "node": self._node})
-        g = circuit.graph
-        u, v = circuit.edge_order()
-        u, v = u[:max_edges], v[:max_edges]
-        scores = circuit.scores[u, v].astype(np.float32)
-        lim = float(np.abs(scores).max()) if len(scores) else 1.0
-        src = np.asarray([g.sources[a] for a in u], np.int32)
-        dst = np.asarray([g.dests[b] for b in v], np.int32)
-        kind = np.asarray([_KIND[g.dest_names[b].rsplit(".", 1)[-1]] if g.qkv and g.nodes[g.dests[b]].kind == "head"
-                           else 0 for b in v], np.uint8)
-        if k is None:
-            k = circuit.n_edges if circuit.mask is not None else min(len(u), max(10, g.n_edges // 20))
-        prompts = list(circuit.data.pair.clean.texts) if circuit.data is not None else []
         with self.hold_sync():
             self.graph = g.to_dict()
-            self.edge_src = encode_array(src, ["edge"])
-            self.edge_dst = encode_array(dst, ["edge"])
-            self.edge_kind = encode_array(kind, ["edge"])
-            self.edge_score = encode_array(scores, ["edge"], vmin=-lim, vmax=lim)
+            self.edge_src, self.edge_dst, self.edge_kind = edges["src"], edges["dst"], edges["kind"]
+            self.edge_score = edges["score"]
             self.n_edges_total = g.n_edges
-            self.k = int(min(max(k, 0), len(u)))
-            self.method, self.metric_label = circuit.method, circuit.metric_label
-            self.clean_value, self.corrupted_value = circuit.clean_value, circuit.corrupted_value
-            self.prompts = prompts[:50]
-            self.title = (f"{circuit.method} circuit · {g.n_layers} layers × {g.n_heads} heads · "
-                          f"{g.n_edges} edges scored, top {len(u)} shown")
-            self.notes = list(circuit.notes)
+            self.k = min(count(default_k(data) if k is None else k, "k"), self._n_sent)
+            self.method, self.metric_label = data.method, data.metric_label
+            self.clean_value, self.corrupted_value = data.clean_value, data.corrupted_value
+            self.prompts = list(data.prompts[:50])
+            self.prompt_index = prompt_index
+            self.title = (f"{data.method} circuit · {g.n_layers} layers × {g.n_heads} heads · "
+                          f"{g.n_edges} edges scored, top {self._n_sent} shown")
+            self.notes = list(data.notes)
+            known = known_faithfulness(data, data.select(k=self.k), "patch")
+            if known is not None:
+                self.faithfulness = {**known, "k": self.k}
+
+    @traitlets.validate("k")
+    def _check_k(self, proposal: dict[str, Any]) -> int:
+        k = proposal["value"]
+        if not 0 <= k <= getattr(self, "_n_sent", 0):
+            raise SelectionError(f"CircuitView.k = {k} is out of range: 0..{getattr(self, '_n_sent', 0)} "
+                                 "(the edges sent to the view)")
+        return int(k)
 
     # --------------------------------------------------------------------------------- requests
     def _faithfulness(self, k: int, ablation: str = "patch") -> dict[str, Any]:
-        c = self.circuit
-        if c.data is None:
-            raise InterplayError("this circuit has no model attached: faithfulness needs interplay.circuit's result")
-        mask = c.select(int(k))
-        value = c.faithfulness(mask=mask, ablation=ablation)
-        out = {"k": int(k), "edges": int(mask.sum()), "value": value, "ablation": ablation,
-               "metric": c.circuit_metric(mask=mask, ablation=ablation)}
+        """The faithfulness of the top-``k`` circuit (from the data when it was measured already)."""
+        mask = self.data.select(k=count(k, "k"))
+        known = known_faithfulness(self.data, mask, ablation)
+        if known is not None:
+            return {**known, "k": int(k)}
+        out: dict[str, Any] = {"k": int(k), "edges": int(mask.sum()), "value": None, "ablation": ablation}
+        if self.source is None:
+            return {**out, "note": "Faithfulness needs a live model (this view shows saved data)"}
+        metric = self.source.circuit_metric(mask, ablation)
+        out.update(value=self.data.fraction(metric), metric=metric)
         self.faithfulness = out  # survives a saved notebook
         return out
 
     def _node(self, name: str, prompt: int = 0) -> dict[str, Any]:
-        c = self.circuit
-        g = c.graph
-        names = [n.name for n in g.nodes]
-        if name not in names:
-            raise InterplayError(f"no node {name!r} in this graph")
-        node = g.nodes[names.index(name)]
-        out: dict[str, Any] = {"name": name, "kind": node.kind, "layer": node.layer, "head": node.head}
-        src_of = {s: i for i, s in enumerate(g.sources)}
-        incoming = [i for i, d in enumerate(g.dests) if d == names.index(name)]
-        edges_in = [(g.nodes[g.sources[u]].name + (f" ({g.dest_names[v].rsplit('.', 1)[-1]})" if g.qkv and node.kind == "head" else ""),
-                     float(c.scores[u, v])) for v in incoming for u in np.nonzero(g.valid[:, v])[0]]
-        edges_out = []
-        if names.index(name) in src_of:
-            u = src_of[names.index(name)]
-            edges_out = [(g.dest_names[v], float(c.scores[u, v])) for v in np.nonzero(g.valid[u])[0]]
-        out["incoming"] = [{"node": n, "score": s} for n, s in sorted(edges_in, key=lambda t: -abs(t[1]))[:8]]
-        out["outgoing"] = [{"node": n, "score": s} for n, s in sorted(edges_out, key=lambda t: -abs(t[1]))[:8]]
-        if c.data is None or node.kind in ("input", "logits"):
+        """A node's strongest edges (from the data) and, with a source, its pattern and DLA."""
+        out = node_edges(self.data, name)
+        if out["kind"] in ("input", "logits"):
             return out
-        model, texts = c.data.model, c.data.pair.clean.texts
-        i = int(prompt)
-        if not 0 <= i < len(texts):
-            raise InterplayError(f"prompt {i} is out of range (0..{len(texts) - 1})")
-        m = c.data.metric
-        target = _item(m.answer, i) if m.kind in ("logit_diff", "prob") else None
-        baseline = _item(m.wrong, i) if m.kind == "logit_diff" else None
-        from interplay.methods.dla import direct_logit_attribution
-
-        capture = [("pattern", node.layer)] if node.kind == "head" else []
-        trace = model.run(texts[i], capture=capture)
-        dla = direct_logit_attribution(trace, target, baseline)
-        out["dla_label"] = dla.target_label
-        if node.kind == "head":
-            out["dla"] = float(dla.heads[node.layer, node.head])
-            pattern = trace.activations[f"blocks.{node.layer}.attn.hook_pattern"][0, node.head].float().cpu().numpy()
-            out["tokens"] = list(trace.str_tokens[0])
-            out["pattern"] = encode_array(pattern.astype(np.float32), ["query", "key"], vmin=0.0, vmax=1.0)
-        else:
-            labels = list(dla.component_labels)
-            label = f"L{node.layer}.mlp"
-            out["dla"] = float(dla.components[labels.index(label)]) if label in labels else None
-        return out
-
-
-def _item(tokens: Any, i: int) -> Any:
-    if tokens is None or isinstance(tokens, (str, int)):
-        return tokens
-    return list(tokens)[i]
+        n = len(self.data.prompts)
+        if isinstance(prompt, bool) or not isinstance(prompt, int) or (n and not 0 <= prompt < n):
+            raise InterplayError(f"prompt={prompt!r} is out of range: the circuit has {n} prompts (0..{n - 1})")
+        if self.source is None:
+            what = "Drawing this node's attention pattern and direct logit attribution"
+            return {**out, "note": str(needs_model(what, _HINT))}
+        try:
+            live = dict(self.source.node(name, int(prompt)))
+        except InterplayError as exc:  # the edges still show; the pane says why the rest is missing
+            return {**out, "note": str(exc)}
+        if live.get("pattern") is not None:
+            live["pattern"] = encode_array(np.asarray(live["pattern"], np.float32), ["query", "key"], vmin=0.0, vmax=1.0)
+        return {**out, **live}

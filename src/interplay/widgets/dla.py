@@ -1,37 +1,54 @@
-"""DLAView: direct logit attribution as a layer x head heatmap plus per-component bars."""
+"""DLAView: direct logit attribution as a layer x head heatmap plus per-component bars.
+
+The view shows a :class:`~interplay.data.dla.DLAData` and needs nothing else (it is static).
+``interplay.direct_logit_attribution(model, prompt, target=...).show()`` puts it above an
+AttentionView of the same prompt, linked in the browser: clicking a head selects it there.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import numpy as np
 import traitlets
 
-from interplay.widgets._base import BaseWidget, bundle
-from interplay.widgets._serialize import encode_array
+from interplay.data.dla import DLAData
+from interplay.widgets._base import BaseWidget, bundle, view_input
+from interplay.widgets.traits import Array, Selection
 
 
 class DLAView(BaseWidget):
-    """Show a :class:`~interplay.methods.dla.DLAResult`. Clicking a head sets ``selected``
-    (``{"layer", "head"}``), which ``DLAResult.show()`` links to an AttentionView in the browser."""
+    """``DLAView(data)``; usually ``interplay.direct_logit_attribution(...).show()``.
+
+    Blue is against the target, red for it (both scales centred on 0). Clicking a head sets
+    ``selected = {"layer": l, "head": h}``; setting it from Python moves the outline.
+    """
 
     _esm = bundle("dla")
 
-    heads = traitlets.Dict().tag(sync=True)
-    components = traitlets.Dict().tag(sync=True)
+    heads = Array(("layer", "head"), np.float32, center=0.0)
+    components = Array(("component",), np.float32, center=0.0)
     component_labels = traitlets.List(traitlets.Unicode()).tag(sync=True)
     target_label = traitlets.Unicode("").tag(sync=True)
-    total = traitlets.Float(0.0).tag(sync=True)
+    total = traitlets.Float(None, allow_none=True).tag(sync=True)  #: None where the model gave no logits
     notes = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    selected = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+    selected = Selection({"layer": lambda w: w._shape[0], "head": lambda w: w._shape[1]})
 
-    def __init__(self, result: Any, **kwargs: Any) -> None:
-        self.result = result
+    def __init__(self, data: DLAData, **kwargs: Any) -> None:
+        data, _ = view_input(data, None, DLAData, "DLAView",
+                             "use interplay.direct_logit_attribution(model, prompt, target=...).show()")
+        self.data = data
+        self._shape: tuple[int, int] = (int(data.heads.shape[0]), int(data.heads.shape[1]))
+        selected = kwargs.pop("selected", None)
+        notes = kwargs.pop("notes", data.notes)
         super().__init__(
-            heads=encode_array(result.heads, ["layer", "head"], center=0.0),
-            components=encode_array(result.components, ["component"], center=0.0),
-            component_labels=list(result.component_labels),
-            target_label=result.target_label,
-            total=result.total if result.total == result.total else 0.0,
-            notes=list(result.notes),
+            heads=data.heads,
+            components=data.components,
+            component_labels=list(data.component_labels),
+            target_label=data.target_label,
+            total=data.total if math.isfinite(data.total) else None,
+            notes=list(notes),
             **kwargs,
         )
+        self.selected = selected

@@ -1,36 +1,73 @@
-"""PatchingExplorer: a patching sweep as a heatmap; click a cell to run that one patched forward.
+"""PatchingView: a patching sweep as a heatmap; click a cell to see that one patched run's top tokens.
 
-numpy only at import: the methods (torch) are imported when the user switches component, metric or
-method in the view, which re-runs the sweep in Python.
+The view shows a :class:`~interplay.data.patching.PatchingData`. Clicking a cell (the ``cell``
+request) and switching component, metric or exact/attribution ask its source
+(:class:`PatchingSource`, the live model behind the result); without one, the cell answers that it
+needs a live model and the settings go back, with ``error`` saying why. Once both methods have been
+computed for the same settings, a scatter compares them.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import traitlets
 
-from interplay.errors import InterplayError
-from interplay.widgets._base import BaseWidget, bundle
+from interplay.data.patching import PatchingData
+from interplay.errors import InterplayError, ViewError
+from interplay.widgets._base import BaseWidget, bundle, needs_model, view_input
 from interplay.widgets._rpc import RequestHandlers
-from interplay.widgets._serialize import encode_array
+from interplay.widgets.traits import Array, Selection
 
 METHODS = ("exact", "attribution")
+log = logging.getLogger("interplay")
 
 
-class PatchingExplorer(RequestHandlers, BaseWidget):
-    """Show a :class:`~interplay.methods.patching_result.PatchingResult` (``interplay.patch(...).show()``).
+def _hint(d: PatchingData) -> str:
+    if d.direction.startswith("ablation"):
+        return "Recompute the sweep with the model: interplay.ablate(model, prompts, ...).show()"
+    return "Recompute the sweep with the model: interplay.patch(model, clean, corrupted, ...).show()"
+Key = tuple[str, str, str, str]
 
-    Click a cell (or Enter on it): Python runs that single patched forward and the view lists the
-    top-k next tokens of the clean, corrupted and patched runs side by side. Switching component,
-    metric or exact/attribution in the view re-runs the sweep; once both methods have been computed
-    for the same settings, a scatter compares them.
+
+class PatchingSource(Protocol):
+    """What a PatchingView may ask the live model (numpy, data and plain dicts out)."""
+
+    def components(self) -> list[str]:
+        """The components the view offers (those this architecture has)."""
+        ...
+
+    def metrics(self) -> list[str]:
+        """The metric labels the view offers (the sweep's own first)."""
+        ...
+
+    def recompute(self, component: str, method: str, metric: str, by: str | None = None) -> PatchingData:
+        """The sweep with these settings (``by`` None: the component's default granularity)."""
+        ...
+
+    def cell(self, data: PatchingData, cell: Sequence[int], k: int = 10, prompt: int = 0) -> dict[str, Any]:
+        """One exact patched run of ``cell`` of ``data``: ``{"label", "metric", "prompt", "clean",
+        "corrupted", "patched"}``, each of the last three ``{"tokens", "ids", "probs"}`` (top ``k``)."""
+        ...
+
+
+def _key(d: PatchingData) -> Key:
+    return (d.component, d.by, d.method, d.metric_label)
+
+
+class PatchingView(RequestHandlers, BaseWidget):
+    """``PatchingView(data, source=None)``; usually ``interplay.patch(...).show()``.
+
+    Rows and columns are the sweep's axes (layer x position, layer x head, ...; a third axis is
+    folded into the rows), coloured on a diverging scale centred at 0.
     """
 
     _esm = bundle("patching")
 
-    values = traitlets.Dict().tag(sync=True)
+    values = Array(("row", "col"), np.float32, center=0.0)
     row_labels = traitlets.List(traitlets.Unicode()).tag(sync=True)
     col_labels = traitlets.List(traitlets.Unicode()).tag(sync=True)
     row_axis = traitlets.Unicode("").tag(sync=True)
@@ -47,140 +84,113 @@ class PatchingExplorer(RequestHandlers, BaseWidget):
     direction = traitlets.Unicode("").tag(sync=True)
     value_label = traitlets.Unicode("").tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
-    compare = traitlets.Dict().tag(sync=True)
+    compare = Array(("method", "cell"), np.float32)
     compare_r = traitlets.Float(None, allow_none=True).tag(sync=True)
     notes = traitlets.List(traitlets.Unicode()).tag(sync=True)
     computing = traitlets.Bool(False).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
     top_k = traitlets.Int(10).tag(sync=True)
-    selected = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+    selected = Selection({"row": lambda w: len(w.row_labels), "col": lambda w: len(w.col_labels)})
 
-    def __init__(self, result: Any, **kwargs: Any) -> None:
-        self.result = result
-        self._results: dict[tuple[str, str, str, str], Any] = {}
+    def __init__(self, data: PatchingData, source: PatchingSource | None = None, **kwargs: Any) -> None:
+        data, src = view_input(data, source, PatchingData, "PatchingView",
+                               "use interplay.patch(model, clean, corrupted).show()")
+        self.source: PatchingSource | None = src
+        self._seen: dict[Key, PatchingData] = {}
+        self._applying = False
         super().__init__(**kwargs)
         self._init_rpc({"cell": self._cell})
-        self._metric_objects: dict[str, Any] = {}
-        if result.setup is not None:
-            self._metric_objects[result.metric_label] = result.setup.metric
-        self._remember(result, result.metric_label)
+        components = source.components() if source is not None else list(data.components)
+        metrics = source.metrics() if source is not None else list(data.metrics)
         with self.hold_sync():
-            self.metric = result.metric_label
-            self.metrics = self._metric_options(result)
-            self.components = self._component_options(result)
-            self._show(result)
+            self.metrics = metrics if data.metric_label in metrics else [data.metric_label, *metrics]
+            self.components = components if data.component in components else [data.component, *components]
+            self._show(data)
         self.observe(self._on_settings, names=["component", "method", "metric"])
 
-    # ------------------------------------------------------------------------------------ state
-    def _key(self, component: str, by: str, method: str, metric: str) -> tuple[str, str, str, str]:
-        return (component, by, method, metric)
-
-    def _remember(self, result: Any, metric: str) -> None:
-        self._results[self._key(result.component, "_".join(result.axes), result.method, metric)] = result
-
-    def _metric_options(self, result: Any) -> list[str]:
-        opts = [result.metric_label]
-        if result.setup is not None and not result.direction.startswith("ablation"):
-            opts.append("KL(clean || patched)")
-        return list(dict.fromkeys(opts))
-
-    def _component_options(self, result: Any) -> list[str]:
-        if result.setup is None:
-            return [result.component]
-        names = set(result.setup.model.hook_names)
-        from_names = ["resid_pre", "resid_mid", "resid_post", "attn_out", "mlp_out", "z", "q", "k", "v", "pattern"]
-        opts = [c for c in from_names if any(n.endswith(_SUFFIX[c]) for n in names)]
-        return opts if result.component in opts else [result.component, *opts]
-
-    def _show(self, result: Any) -> None:
-        grid, rows, cols, row_axis, col_axis = result.grid()
-        self.result = result
-        self.values = encode_array(np.asarray(grid, np.float32), ["row", "col"], center=0.0)
-        self.row_labels, self.col_labels = list(rows), list(cols)
-        self.row_axis, self.col_axis = row_axis, col_axis
-        self.tokens, self.corrupted_tokens = list(result.tokens), list(result.corrupted_tokens)
-        self.differing = [int(p) for p in result.differing]
-        self.component, self.by, self.method = result.component, "_".join(result.axes), result.method
-        self.direction, self.value_label = result.direction, result.value_label
-        self.title = f"{result.component} by {' × '.join(result.axes)} · {result.direction} · {result.method}"
-        self.notes = list(result.notes)
-        self.set_trait("selected", None)
-        self.error = ""
-        self.clear_cache()
-        self._update_compare()
+    def _show(self, data: PatchingData) -> None:
+        grid, rows, cols, row_axis, col_axis = data.grid()
+        self.data = data
+        self._seen[_key(data)] = data
+        self._applying = True
+        try:
+            with self.hold_sync():
+                self.set_trait("selected", None)
+                self.values = grid
+                self.row_labels, self.col_labels, self.row_axis, self.col_axis = rows, cols, row_axis, col_axis
+                self.tokens, self.corrupted_tokens = list(data.tokens), list(data.corrupted_tokens)
+                self.differing = [int(p) for p in data.differing]
+                self.component, self.by, self.method, self.metric = data.component, data.by, data.method, \
+                    data.metric_label
+                self.direction, self.value_label, self.title = data.direction, data.value_label, data.title
+                self.notes = list(data.notes)
+                self.error = ""
+                self.clear_cache()
+                self._update_compare()
+        finally:
+            self._applying = False
 
     def _update_compare(self) -> None:
-        r = self.result
-        key = (r.component, "_".join(r.axes), self.metric)
-        exact = self._results.get((*key[:2], "exact", key[2]))
-        atp = self._results.get((*key[:2], "attribution", key[2]))
+        d = self.data
+        exact = self._seen.get((d.component, d.by, "exact", d.metric_label))
+        atp = self._seen.get((d.component, d.by, "attribution", d.metric_label))
         if exact is None or atp is None:
-            self.compare, self.compare_r = {}, None
+            self.compare, self.compare_r = None, None
             return
         pair = np.stack([exact.values.ravel(), atp.values.ravel()]).astype(np.float32)
-        self.compare = encode_array(pair, ["method", "cell"])
+        self.compare = pair
         ok = np.isfinite(pair).all(0)
         std = pair[:, ok].std(1) if ok.any() else np.zeros(2)
         self.compare_r = float(np.asarray(np.corrcoef(pair[:, ok]))[0, 1]) if ok.sum() > 1 and (std > 0).all() else None
 
-    def _on_settings(self, change: dict[str, Any]) -> None:
-        r = self.result
-        if r.setup is None:
-            self.error = "this result has no model attached: it cannot be recomputed"
-            return
-        if self.metric not in self._metric_objects and self.metric == "KL(clean || patched)":
-            from interplay.methods.metrics import kl_div
+    def _refuse(self, message: str) -> None:
+        """Say why in ``error`` and put the settings back to those of the sweep shown."""
+        d = self.data
+        self._applying = True
+        try:
+            with self.hold_sync():
+                self.error = message
+                self.component, self.method, self.metric = d.component, d.method, d.metric_label
+                self.computing = False
+        finally:
+            self._applying = False
 
-            self._metric_objects[self.metric] = kl_div()
-        by = "_".join(r.axes) if change["name"] != "component" else None
+    def _on_settings(self, change: dict[str, Any]) -> None:
+        if self._applying:
+            return
+        by = None if change["name"] == "component" else self.data.by
         self.recompute(component=self.component, method=self.method, metric=self.metric, by=by)
 
-    def recompute(self, *, component: str, method: str, metric: str, by: str | None = None) -> Any:
-        """Show the sweep for these settings (computed once, then cached)."""
-        from interplay.methods._sweep import GRANULARITY, component_name
-        from interplay.methods.patching import run_patch
-
-        r = self.result
-        try:
-            if method not in METHODS:
-                raise InterplayError(f"unknown method {method!r}; use {METHODS}")
-            comp = component_name(component)
-            if by is None or tuple(by.split("_")) not in GRANULARITY[comp]:
-                by = "_".join(GRANULARITY[comp][0])
-            key = self._key(comp, by, method, metric)
-            if key not in self._results:
-                self.computing = True
-                setup = r.setup.with_metric(self._metric_objects[metric])
-                opts = {k: v for k, v in r.setup.options.items() if k in ("layers", "positions", "layer", "batch_size")}
-                if r.direction.startswith("ablation"):
-                    raise InterplayError("switching settings is for patching results; call interplay.ablate again")
-                self._results[key] = run_patch(setup, method=method, component=comp, by=by, **opts)
-            with self.hold_sync():
-                self._show(self._results[key])
-                self.computing = False
-            return self._results[key]
-        except InterplayError as exc:
-            with self.hold_sync():
-                self.error = str(exc)
-                self.computing = False
+    def recompute(self, *, component: str, method: str, metric: str, by: str | None = None) -> PatchingData | None:
+        """Show the sweep for these settings (the source computes each once); None when it cannot."""
+        if self.source is None:
+            self._refuse(str(needs_model(f"switching to {component} / {method} / {metric}", _hint(self.data))))
             return None
+        self.computing = True
+        try:
+            data = self.source.recompute(component, method, metric, by)
+        except InterplayError as exc:
+            self._refuse(str(exc))
+            return None
+        except Exception as exc:  # a bug (or out of memory): say it in the view, log the traceback
+            log.exception("interplay: recomputing the patching sweep failed")
+            self._refuse(f"{type(exc).__name__}: {exc}")
+            return None
+        with self.hold_sync():
+            self._show(data)
+            self.computing = False
+        return data
 
     # --------------------------------------------------------------------------------- requests
-    def _cell(self, row: int, col: int, k: int | None = None) -> dict[str, Any]:
-        r = self.result
-        shape = r.shape
-        if len(shape) == 1:
-            cell: tuple[int, ...] = (int(row),)
-        elif len(shape) == 2:
-            cell = (int(row), int(col))
-        else:
-            cell = (int(row) // shape[1], int(row) % shape[1], int(col))
-        out: dict[str, Any] = r.top_k(cell, k=int(k or self.top_k))
-        out["value"] = float(r.values[cell])
-        out["clean_value"], out["corrupted_value"] = r.clean_value, r.corrupted_value
+    def _cell(self, row: int, col: int, k: int | None = None, prompt: int = 0) -> dict[str, Any]:
+        d = self.data
+        for name, v, n in (("row", row, len(self.row_labels)), ("col", col, len(self.col_labels))):
+            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < n:
+                raise ViewError(f"cell request: {name}={v!r} is out of range (0..{n - 1})")
+        cell = d.grid_cell(row, col)
+        if self.source is None:
+            raise needs_model(f"running the patch of {d.cell_label(cell)}", _hint(d))
+        out = dict(self.source.cell(d, cell, k=int(k or self.top_k), prompt=prompt))
+        out["value"] = float(d.values[cell])
+        out["clean_value"], out["corrupted_value"] = d.clean_value, d.corrupted_value
         return out
-
-
-_SUFFIX = {"resid_pre": "hook_resid_pre", "resid_mid": "hook_resid_mid", "resid_post": "hook_resid_post",
-           "attn_out": "hook_attn_out", "mlp_out": "hook_mlp_out", "z": "attn.hook_z", "q": "attn.hook_q",
-           "k": "attn.hook_k", "v": "attn.hook_v", "pattern": "attn.hook_pattern"}

@@ -1,7 +1,13 @@
-"""TokenHeatmap: values over tokens (one row, or one row per layer/head), coloured on a canvas."""
+"""TokenHeatmapView: values over tokens (one row, or one row per layer/head), coloured on a canvas.
+
+The view shows a :class:`~interplay.data.heatmap.TokenHeatmapData` and needs nothing else: it is
+static (no model behind it). ``interplay.heatmap(trace, "resid_post").show()`` makes one from
+activations; :meth:`TokenHeatmapView.from_arrays` from any values you hold (numpy or torch).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,152 +15,139 @@ import numpy as np
 import numpy.typing as npt
 import traitlets
 
-from interplay.widgets._base import BaseWidget, bundle
-from interplay.widgets._serialize import Payload, encode_array
+from interplay.data.arrays import to_numpy
+from interplay.data.heatmap import TokenHeatmapData
+from interplay.errors import ShapeError, ViewError
+from interplay.widgets._base import BaseWidget, bundle, view_input
+from interplay.widgets._scale import DIVERGING, SEQUENTIAL, scale_options, scale_spec
+from interplay.widgets._serialize import color_limits
+from interplay.widgets.traits import Array, Selection
 
-SEQUENTIAL = ("viridis", "cividis", "magma", "blues")
-DIVERGING = ("rdbu", "puor")
+__all__ = ["DIVERGING", "SEQUENTIAL", "TokenHeatmapView", "heatmap_data", "scale_spec"]
 
 
-class TokenHeatmap(BaseWidget):
-    """Colour each token by a value: ``values`` of shape [n_tokens] or [n_rows, n_tokens].
+class TokenHeatmapView(BaseWidget):
+    """``TokenHeatmapView(data)``: colour each token by a value, one row per label.
 
     Signed values get a diverging scale centred on 0 (or on ``center``), others a sequential one;
-    both colour-blind safe. Hover shows token, position and exact value; a click (or Enter) sets
-    ``selected = {"row": r, "pos": p}``, and setting ``selected`` from Python moves the outline.
-    Assign ``widget.values = new_array`` to redraw.
+    both colour-blind safe. ``cmap``/``center`` restyle the data's scale (and style values set
+    later). Hover shows token, position and exact value; a click (or Enter) sets ``selected =
+    {"row": r, "pos": p}``, and setting ``selected`` from Python moves the outline. Assign
+    ``widget.values = new_array`` (or call :meth:`set_values`) to redraw.
     """
 
     _esm = bundle("token_heatmap")
 
     tokens = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    values = traitlets.Dict().tag(sync=True)
+    values = Array(("row", "pos"), np.float32, limits=lambda w, a: color_limits(a, center=w.scale.get("center")))
     row_labels = traitlets.List(traitlets.Unicode()).tag(sync=True)
     scale = traitlets.Dict().tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
     value_label = traitlets.Unicode("value").tag(sync=True)
-    selected = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+    selected = Selection({"row": lambda w: len(w.row_labels), "pos": lambda w: len(w.tokens)})
 
-    def __init__(
-        self,
-        tokens: Sequence[str],
-        values: npt.ArrayLike,
-        *,
-        labels: Sequence[str] | None = None,
-        cmap: str = "auto",
-        center: float | None = None,
-        title: str = "",
-        value_label: str = "value",
-        **kwargs: Any,
-    ) -> None:
-        self._cmap, self._center = cmap, center
-        toks = _check_tokens(tokens)
-        arr = _as_rows(values, len(toks))
-        super().__init__(
-            tokens=toks,
-            values=_encode(arr, self._scale(arr)),
-            row_labels=_check_labels(labels, arr.shape[0]),
-            scale=self._scale(arr),
-            title=title,
-            value_label=value_label,
-            **kwargs,
-        )
+    def __init__(self, data: TokenHeatmapData, *, cmap: str | None = None, center: float | None = None,
+                 **kwargs: Any) -> None:
+        data, _ = view_input(data, None, TokenHeatmapData, "TokenHeatmapView",
+                             "use TokenHeatmapView.from_arrays(tokens, values) for arrays you hold")
+        default_cmap, default_center = scale_options(data.scale)
+        self._cmap = default_cmap if cmap is None else cmap
+        self._center = default_center if cmap is None and center is None else center
+        if cmap is not None or center is not None:
+            data = dataclasses.replace(data, scale=scale_spec(data.values, self._cmap, self._center))
+        text = {k: kwargs.pop(k) for k in ("title", "value_label") if k in kwargs}
+        if text:
+            data = dataclasses.replace(data, **text)
+        selected = kwargs.pop("selected", None)
+        super().__init__(**kwargs)
+        self._set_data(data)
+        self.selected = selected
 
-    def set_values(self, values: npt.ArrayLike, *, labels: Sequence[str] | None = None,
+    @classmethod
+    def from_arrays(cls, tokens: Sequence[str], values: Any, *, labels: Sequence[str] | None = None,
+                    cmap: str = "auto", center: float | None = None, title: str = "", value_label: str = "value",
+                    **view_kwargs: Any) -> TokenHeatmapView:
+        """A view of ``values`` ([n_tokens] or [n_rows, n_tokens], numpy or torch) over ``tokens``."""
+        data = heatmap_data(tokens, values, labels=labels, cmap=cmap, center=center, title=title,
+                            value_label=value_label)
+        return cls(data, cmap=cmap, center=center, **view_kwargs)
+
+    def _set_data(self, data: TokenHeatmapData) -> None:
+        self.data = data
+        with self.hold_sync():
+            sel = self.selected
+            if sel is not None and not (sel["row"] < len(data.row_labels) and sel["pos"] < len(data.tokens)):
+                self.set_trait("selected", None)
+            self.tokens = list(data.tokens)
+            self.row_labels = list(data.row_labels)
+            self.scale = dict(data.scale)
+            self.title, self.value_label = data.title, data.value_label
+            super().__setattr__("values", data.values)
+
+    def set_values(self, values: Any, *, labels: Sequence[str] | None = None,
                    tokens: Sequence[str] | None = None) -> None:
         """Replace the values (and optionally labels/tokens) in one message; the view redraws."""
-        toks = _check_tokens(tokens) if tokens is not None else list(self.tokens)
-        arr = _as_rows(values, len(toks))
-        if labels is None and arr.shape[0] != len(self.row_labels):
-            labels = [str(i) for i in range(arr.shape[0])] if arr.shape[0] > 1 else [""]
-        scale = self._scale(arr)
-        with self.hold_sync():
-            self.tokens = toks
-            self.scale = scale
-            self.values = _encode(arr, scale)
-            if labels is not None:
-                self.row_labels = _check_labels(labels, arr.shape[0])
+        toks = list(self.data.tokens) if tokens is None else tokens
+        arr = _as_rows(values, len(_check_tokens(toks)))
+        if labels is None and arr.shape[0] == len(self.data.row_labels):
+            labels = self.data.row_labels
+        self._set_data(heatmap_data(toks, arr, labels=labels, cmap=self._cmap, center=self._center,
+                                    title=self.data.title, value_label=self.data.value_label))
 
     @property
     def array(self) -> npt.NDArray[np.float32]:
         """The values as a [n_rows, n_tokens] float32 array."""
-        from interplay.widgets._serialize import decode_array
-
-        return decode_array(self.values).astype(np.float32)
-
-    def _scale(self, arr: npt.NDArray[np.float32]) -> dict[str, Any]:
-        return scale_spec(arr, self._cmap, self._center)
+        return self.data.values
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == "values" and not isinstance(value, dict):  # widget.values = ndarray
+        if name == "values" and value is not None and not isinstance(value, dict):  # widget.values = ndarray
             self.set_values(value)
             return
         super().__setattr__(name, value)
 
-    @traitlets.validate("selected")
-    def _validate_selected(self, proposal: Any) -> Any:
-        sel = proposal["value"]
-        if sel is None:
-            return None
-        n_rows, n_tokens = self.values["shape"]
-        try:
-            row, pos = int(sel["row"]), int(sel["pos"])
-        except (KeyError, TypeError, ValueError):
-            raise traitlets.TraitError(f"selected must be {{'row': int, 'pos': int}} or None, got {sel!r}") from None
-        if not (0 <= row < n_rows and 0 <= pos < n_tokens):
-            raise traitlets.TraitError(f"selected {sel!r} is outside the {n_rows} x {n_tokens} heatmap")
-        return {"row": row, "pos": pos}
 
-
-def scale_spec(arr: npt.NDArray[np.float32], cmap: str = "auto", center: float | None = None) -> dict[str, Any]:
-    """The ``scale`` trait for values ``arr``: diverging (centred) for signed values or a given
-    ``center``, else sequential; ``cmap`` "auto" or one of SEQUENTIAL/DIVERGING."""
-    finite = arr[np.isfinite(arr)]
-    signed = finite.size > 0 and finite.min() < 0 < finite.max()
-    name = cmap.lower()
-    if name not in ("auto", *SEQUENTIAL, *DIVERGING):
-        raise ValueError(f"unknown cmap {cmap!r}: use 'auto' or one of {SEQUENTIAL + DIVERGING}")
-    if name == "auto":
-        kind = "diverging" if (signed or center is not None) else "sequential"
-        name = "rdbu" if kind == "diverging" else "viridis"
-    else:
-        kind = "diverging" if name in DIVERGING else "sequential"
-    mid = (0.0 if center is None else float(center)) if kind == "diverging" else None
-    return {"kind": kind, "cmap": name, "center": mid}
+def heatmap_data(tokens: Sequence[str], values: Any, *, labels: Sequence[str] | None = None, cmap: str = "auto",
+                 center: float | None = None, title: str = "", value_label: str = "value") -> TokenHeatmapData:
+    """The data of a heatmap of ``values`` ([n_tokens] or [n_rows, n_tokens], numpy or torch) over
+    ``tokens``; ``labels`` one per row (default: none for one row, row numbers for several)."""
+    toks = _check_tokens(tokens)
+    arr = _as_rows(values, len(toks))
+    return TokenHeatmapData(tokens=toks, values=arr, row_labels=_check_labels(labels, arr.shape[0]),
+                            scale=scale_spec(arr, cmap, center), title=str(title), value_label=str(value_label))
 
 
 def _check_tokens(tokens: Sequence[str]) -> list[str]:
     if isinstance(tokens, str) or not all(isinstance(t, str) for t in tokens):
-        raise TypeError("tokens must be a list of strings (one per token), e.g. trace.tokens")
+        raise ViewError("tokens must be a list of strings (one per token), e.g. trace.tokens; "
+                        f"got {type(tokens).__name__}")
     if len(tokens) == 0:
-        raise ValueError("tokens is empty: a heatmap needs at least one token")
+        raise ViewError("tokens is empty: a heatmap needs at least one token")
     return list(tokens)
 
 
-def _as_rows(values: npt.ArrayLike, n_tokens: int) -> npt.NDArray[np.float32]:
-    if hasattr(values, "detach"):  # a torch tensor, without importing torch
-        values = values.detach().float().cpu().numpy()  # type: ignore[union-attr]
-    arr = np.asarray(values, dtype=np.float32)
+def _as_rows(values: Any, n_tokens: int) -> npt.NDArray[np.float32]:
+    try:
+        arr = np.asarray(to_numpy(values), dtype=np.float32)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise ShapeError(f"values must be numbers of shape [n_tokens] or [n_rows, n_tokens] (numpy, torch or "
+                         f"nested lists); got {type(values).__name__}: {exc}") from None
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2:
-        raise ValueError(f"values must have shape [n_tokens] or [n_rows, n_tokens]; got shape {arr.shape}")
+        raise ShapeError(f"values must have shape [n_tokens] or [n_rows, n_tokens]; got shape {list(arr.shape)}")
     if arr.shape[1] != n_tokens:
-        raise ValueError(
-            f"values has {arr.shape[1]} columns but there are {n_tokens} tokens "
-            f"(values shape {arr.shape}: expected [n_rows, {n_tokens}])"
-        )
+        raise ShapeError(f"values has {arr.shape[1]} columns but there are {n_tokens} tokens "
+                         f"(values shape {list(arr.shape)}: expected [n_rows, {n_tokens}])")
     return arr
 
 
 def _check_labels(labels: Sequence[str] | None, n_rows: int) -> list[str]:
     if labels is None:
         return [""] if n_rows == 1 else [str(i) for i in range(n_rows)]
-    labels = [str(x) for x in labels]
-    if len(labels) != n_rows:
-        raise ValueError(f"{len(labels)} labels for {n_rows} rows of values")
-    return labels
-
-
-def _encode(arr: npt.NDArray[np.float32], scale: dict[str, Any]) -> Payload:
-    return encode_array(arr, ["row", "pos"], center=scale["center"])
+    if isinstance(labels, str):
+        raise ViewError(f"labels must be a list of strings, one per row ({n_rows}); got the string {labels!r}")
+    out = [str(x) for x in labels]
+    if len(out) != n_rows:
+        raise ShapeError(f"{len(out)} labels for {n_rows} rows of values (labels: one per row of values "
+                         f"[n_rows, n_tokens])")
+    return out

@@ -41,6 +41,14 @@ class Adapter:
     causal: bool = True
     #: a config attribute that, when true, means attention and MLP read the same input (no resid_mid)
     parallel_residual_attr: str | None = None
+    #: the norm in front of the attention, in a block (None: post-LN blocks, where there is none)
+    attn_norm: str | None = None
+    #: the kind of the final (and block) norms: LayerNorm (centres, then scales) or RMSNorm (scales)
+    norm: Literal["layernorm", "rmsnorm"] = "layernorm"
+    #: an RMSNorm's scale is ``norm_offset + weight`` (Gemma: 1.0, others 0.0)
+    norm_offset: float = 0.0
+    #: the config attribute holding the final-logit softcap ``cap * tanh(logits / cap)``, if any
+    logit_softcap: str | None = None
     #: numeric facts a user must know about this family (shown in results' metadata)
     notes: tuple[str, ...] = field(default=())
 
@@ -52,7 +60,7 @@ def register_adapter(adapter: Adapter, *, overwrite: bool = False) -> Adapter:
     """Register ``adapter`` for each of its ``model_types`` (the HF ``config.model_type`` values)."""
     for mt in adapter.model_types:
         if mt in _REGISTRY and not overwrite and _REGISTRY[mt] is not adapter:
-            raise ValueError(f"an adapter for model_type {mt!r} exists ({_REGISTRY[mt].name}); pass overwrite=True")
+            raise UnsupportedArchitectureError(f"an adapter for model_type {mt!r} exists ({_REGISTRY[mt].name}); pass overwrite=True")
         _REGISTRY[mt] = adapter
     return adapter
 

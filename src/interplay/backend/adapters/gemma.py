@@ -18,6 +18,9 @@ GEMMA = Adapter(
     mlp_down="mlp.down_proj",
     resid_mid=("post_attention_layernorm", "in"),
     final_norm="norm",
+    attn_norm="input_layernorm",
+    norm="rmsnorm",
+    norm_offset=1.0,
     notes=(_EMBED_NOTE,),
 )
 
@@ -33,5 +36,9 @@ GEMMA2 = Adapter(
     mlp_down="mlp.down_proj",
     resid_mid=("pre_feedforward_layernorm", "in"),
     final_norm="norm",
+    attn_norm="input_layernorm",
+    norm="rmsnorm",
+    norm_offset=1.0,
+    logit_softcap="final_logit_softcapping",
     notes=(_EMBED_NOTE, "final logits are softcapped: cap * tanh(logits / cap)"),
 )

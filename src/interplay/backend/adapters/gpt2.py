@@ -15,4 +15,5 @@ GPT2 = Adapter(
     mlp_down="mlp.c_proj",
     resid_mid=("ln_2", "in"),
     final_norm="ln_f",
+    attn_norm="ln_1",
 )

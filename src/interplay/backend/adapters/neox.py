@@ -15,4 +15,5 @@ NEOX = Adapter(
     resid_mid=("post_attention_layernorm", "in"),
     parallel_residual_attr="use_parallel_residual",
     final_norm="final_layer_norm",
+    attn_norm="input_layernorm",
 )

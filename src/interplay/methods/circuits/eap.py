@@ -22,18 +22,19 @@ uses ``k = 0 .. steps - 1``, the left sum; both converge to the same integral.)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import torch
 
 from interplay.errors import InterplayError
-from interplay.methods._sweep import _progress
-from interplay.methods.circuits._run import graph_pass
+from interplay.methods._progress import progress_bar
+from interplay.methods.circuits.engine import graph_pass
 
 if TYPE_CHECKING:
-    from interplay.methods.circuits._data import CircuitData
-    from interplay.methods.circuits.graph import Graph
+    from interplay.data.graph import Graph
+    from interplay.methods.circuits.inputs import CircuitInputs
 
 METHODS = ("eap", "eap-ig")
 
@@ -43,30 +44,34 @@ def alphas(steps: int) -> list[float]:
     return [k / steps for k in range(1, steps + 1)]
 
 
-def edge_scores(data: CircuitData, graph: Graph, *, method: str = "eap", steps: int = 30,
-                progress: bool = True) -> np.ndarray:
-    """Scores ``[n_sources, n_dests]`` (float64; 0 where there is no edge)."""
+def check_method(method: str, steps: int) -> int:
+    """The number of gradient steps of ``method`` (1 for EAP), or an error naming the argument."""
     if method not in METHODS:
-        raise InterplayError(f"method={method!r}; use 'eap' or 'eap-ig'")
-    if method == "eap":
-        steps = 1
-    if not isinstance(steps, int) or steps < 1:
-        raise InterplayError(f"steps={steps!r} must be a positive integer")
+        raise InterplayError(f"method={method!r}; use 'eap' (one gradient) or 'eap-ig' (integrated gradients)")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise InterplayError(f"steps={steps!r} must be a positive integer (EAP-IG's interpolation points)")
+    return 1 if method == "eap" else steps
+
+
+def edge_scores(data: CircuitInputs, graph: Graph, *, method: str = "eap", steps: int = 30,
+                progress: bool = True) -> npt.NDArray[np.float64]:
+    """Scores ``[n_sources, n_dests]`` (float64; 0 where there is no edge)."""
+    steps = check_method(method, steps)
     model = data.model
     scores = torch.zeros(len(graph.sources), len(graph.dests), dtype=torch.float64, device=model.device)
     batches = list(data.batches())
-    bar = _progress(len(batches) * steps, f"{method} edge scores") if progress else None
+    bar = progress_bar(len(batches) * steps, f"{method} edge scores") if progress else None
     try:
         for b in batches:
             with torch.no_grad():
-                clean = graph_pass(model, graph, b.clean_ids, b.mask, b.last)
-                corrupted = graph_pass(model, graph, b.corrupted_ids, b.corrupted_mask, b.last)
+                clean = graph_pass(model, graph, b.clean)
+                corrupted = graph_pass(model, graph, b.corrupted)
             diff = (corrupted.acts - clean.acts).float()
             x_clean, x_corr = clean.acts[0], corrupted.acts[0]
             for a in alphas(steps):
                 x = x_clean if a == 1.0 else x_corr + a * (x_clean - x_corr)
                 with torch.enable_grad():
-                    run = graph_pass(model, graph, b.clean_ids, b.mask, b.last, grad=True, input_value=x)
+                    run = graph_pass(model, graph, b.clean, grad=True, input_value=x)
                     value = b.metric(run.logits)
                     if not value.requires_grad:
                         raise InterplayError("the metric is not differentiable (it returned a tensor with no "
@@ -84,7 +89,7 @@ def edge_scores(data: CircuitData, graph: Graph, *, method: str = "eap", steps: 
     finally:
         if bar is not None:
             bar.close()
-    out = scores.cpu().numpy()
+    out: npt.NDArray[np.float64] = scores.cpu().numpy()
     out[~graph.valid] = 0.0
     return out
 
@@ -94,6 +99,3 @@ def _n_up(graph: Graph, dest: int) -> int:
     col = graph.valid[:, dest]
     return int(np.nonzero(col)[0].max()) + 1
 
-
-def summary(method: str, steps: int) -> dict[str, Any]:
-    return {"method": method, "steps": 1 if method == "eap" else steps}

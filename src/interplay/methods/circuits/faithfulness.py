@@ -18,35 +18,37 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import torch
 
 from interplay.errors import InterplayError
-from interplay.methods.circuits._run import graph_pass
+from interplay.methods.circuits.engine import graph_pass
+from interplay.results.circuit import ABLATIONS
 
 if TYPE_CHECKING:
-    from interplay.methods.circuits._data import CircuitData
-    from interplay.methods.circuits.graph import Graph
-
-ABLATIONS = ("patch", "mean")
+    from interplay.data.graph import Graph
+    from interplay.methods._inputs import Prompts
+    from interplay.methods.circuits.inputs import CircuitInputs
 
 
 class References:
     """The reference node outputs per batch (corrupted run, or means over the clean prompts)."""
 
-    def __init__(self, data: CircuitData, graph: Graph, ablation: str) -> None:
+    def __init__(self, data: CircuitInputs, graph: Graph, ablation: str) -> None:
         if ablation not in ABLATIONS:
             raise InterplayError(f"ablation={ablation!r}; use 'patch' (the corrupted run) or 'mean'")
         self.data, self.graph, self.ablation = data, graph, ablation
         self._cache: dict[int, torch.Tensor] = {}
         self._mean: torch.Tensor | None = None
 
-    def get(self, i: int, ids: torch.Tensor, mask: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+    def get(self, i: int, corrupted: Prompts) -> torch.Tensor:
+        """The reference outputs [sources, batch, pos, d_model] for batch ``i`` (its corrupted prompts)."""
         if self.ablation == "mean":
             m = self._means()
-            return m[:, None, : ids.shape[1]].expand(-1, ids.shape[0], -1, -1)
+            return m[:, None, : corrupted.ids.shape[1]].expand(-1, corrupted.n, -1, -1)
         if i not in self._cache:
             with torch.no_grad():
-                self._cache[i] = graph_pass(self.data.model, self.graph, ids, mask, last).acts
+                self._cache[i] = graph_pass(self.data.model, self.graph, corrupted).acts
         return self._cache[i]
 
     def _means(self) -> torch.Tensor:
@@ -57,8 +59,8 @@ class References:
             width = self.data.pair.clean.ids.shape[1]
             for b in self.data.batches():
                 with torch.no_grad():
-                    acts = graph_pass(self.data.model, self.graph, b.clean_ids, b.mask, b.last).acts
-                w = b.mask.to(acts.dtype)  # [batch, pos]
+                    acts = graph_pass(self.data.model, self.graph, b.clean).acts
+                w = b.clean.mask.to(acts.dtype)  # [batch, pos]
                 s = torch.einsum("ubpd,bp->upd", acts, w)
                 s = torch.nn.functional.pad(s, (0, 0, 0, width - s.shape[1]))
                 c = torch.nn.functional.pad(w.sum(0), (0, width - w.shape[1]))
@@ -69,22 +71,14 @@ class References:
         return self._mean
 
 
-def patched_metric(data: CircuitData, graph: Graph, in_circuit: np.ndarray, refs: References) -> float:
+def patched_metric(data: CircuitInputs, graph: Graph, in_circuit: npt.NDArray[np.bool_], refs: References) -> float:
     """The dataset's metric with every valid edge not in ``in_circuit`` ([sources, dests] bool) patched."""
     removed = torch.as_tensor(graph.valid & ~in_circuit, device=data.model.device)
     total = 0.0
     for i, b in enumerate(data.batches()):
-        ref = refs.get(i, b.corrupted_ids, b.corrupted_mask, b.last)
+        ref = refs.get(i, b.corrupted)
         with torch.no_grad():
-            run = graph_pass(data.model, graph, b.clean_ids, b.mask, b.last, removed=removed, reference=ref)
+            run = graph_pass(data.model, graph, b.clean, removed=removed, reference=ref)
         total += float(b.metric(run.logits)) * b.weight
     return total
 
-
-def fraction(value: float, clean: float, corrupted: float) -> float:
-    span = clean - corrupted
-    return float("nan") if span == 0 else float((value - corrupted) / span)
-
-
-def empty_like(graph: Graph) -> np.ndarray:
-    return np.zeros_like(graph.valid)
