@@ -11,6 +11,8 @@ const BUDGET = 150 * 1024;
 const entries = readdirSync(SRC)
   .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
   .map((f) => join(SRC, f));
+// the runtime of exported HTML files (view.to_html): inlined into each file, not a widget
+entries.push("js/export/export_page.ts");
 if (entries.length === 0) {
   console.error(`build: no entries in ${SRC}/`);
   process.exit(1);
@@ -32,7 +34,7 @@ const pureD3Schemes = {
 
 await build({
   plugins: [pureD3Schemes],
-  entryPoints: entries,
+  entryPoints: entries.map((e) => ({ in: e, out: basename(e, ".ts") })),
   outdir: OUT,
   bundle: true,
   format: "esm",

@@ -5,6 +5,7 @@
     facade      interplay/__init__.py, interplay/_aliases.py        anything
     methods     interplay/methods/   (torch)      backend, results, widgets, data, tasks
     results     interplay/results/   (numpy)      widgets, data
+    circuitsvis interplay/circuitsvis/ (numpy)   widgets, data   (the CircuitsVis drop-in)
     widgets     interplay/widgets/   (numpy, anywidget)              data
     backend     interplay/backend/   (torch)      data
     tasks       interplay/tasks/     (numpy)      data
@@ -28,7 +29,7 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "interplay"
 CORE = {"interplay.errors", "interplay._lazy", "interplay._deprecation", "interplay._version"}
 NUMPY = {"numpy"}
-NOTEBOOK = {"traitlets", "anywidget", "ipywidgets"}
+NOTEBOOK = {"traitlets", "anywidget", "ipywidgets", "IPython"}
 TABLES = {"pandas", "matplotlib", "networkx"}  # .to_dataframe() / .plot() / .to_networkx(), imported lazily
 TORCH = {"torch", "transformers", "accelerate", "safetensors", "tqdm"}
 #: layer -> (interplay layers it may import, third-party top-level packages it may import)
@@ -37,10 +38,11 @@ RULES: dict[str, tuple[set[str], set[str]]] = {
     "data": (set(), NUMPY),
     "widgets": ({"data"}, NUMPY | NOTEBOOK | {"pandas"}),
     "results": ({"data", "widgets"}, NUMPY | NOTEBOOK | TABLES),
+    "circuitsvis": ({"data", "widgets"}, NUMPY | NOTEBOOK),  # the CircuitsVis drop-in: views from arrays
     "backend": ({"data"}, NUMPY | TORCH),
     "tasks": ({"data"}, NUMPY | {"tokenizers"}),
     "methods": ({"data", "widgets", "results", "backend", "tasks"}, NUMPY | NOTEBOOK | TABLES | TORCH),
-    "facade": ({"data", "widgets", "results", "backend", "tasks", "methods", "facade"}, set()),
+    "facade": ({"data", "widgets", "results", "backend", "tasks", "methods", "circuitsvis", "facade"}, set()),
 }
 _MODULE_STRING = re.compile(r"^interplay(\.[A-Za-z_]\w*)+(:\w*)?$")
 

@@ -1,25 +1,33 @@
 /**
- * Styles for every interplay view, scoped under `.interplay-*` classes and injected once per
- * document as `<style id="interplay-style">` (anywidget may render many views in one page).
+ * Styles for every interplay view, scoped under `.interplay-*` classes and added once per style
+ * scope as `<style id="interplay-style">` (anywidget may render many views in one page).
  *
- * Colours and fonts come from JupyterLab's CSS variables, with fallbacks that follow the page's
- * light or dark scheme elsewhere (VS Code, Colab, marimo). Canvas code reads the resolved
- * `--interplay-*` custom properties from the root element (see `readTheme`).
+ * A style scope is what the view's node sees (`node.getRootNode()`): the document (JupyterLab,
+ * Notebook 7, VS Code, Colab: the sheet goes in its head) or a shadow root (marimo renders each
+ * anywidget inside one, and a sheet in the document's head does not reach it: the sheet goes
+ * into that shadow root, once per root).
+ *
+ * Colours and fonts come from the host's CSS variables, first found wins: JupyterLab's `--jp-*`,
+ * then VS Code's `--vscode-*` (its webview theme variables), then Colab's `--colab-*`, then marimo's
+ * public font variables (`--marimo-*-font`); the last fallbacks are the CSS system colours
+ * `CanvasText`/`Canvas`/`GrayText`, which follow the page's `color-scheme` (marimo sets it light or
+ * dark, and custom properties and `color-scheme` both inherit into shadow roots). Canvas code reads
+ * the resolved `--interplay-*` custom properties from the root element (see `readTheme`).
  */
 
 export const STYLE_ID = "interplay-style";
 
 export const CSS = `
 .interplay-root {
-  --interplay-fg: var(--jp-ui-font-color1, var(--vscode-editor-foreground, var(--colab-primary-text-color, CanvasText)));
-  --interplay-fg-muted: var(--jp-ui-font-color2, var(--vscode-descriptionForeground, GrayText));
+  --interplay-fg: var(--jp-ui-font-color1, var(--vscode-editor-foreground, var(--vscode-foreground, var(--colab-primary-text-color, CanvasText))));
+  --interplay-fg-muted: var(--jp-ui-font-color2, var(--vscode-descriptionForeground, var(--colab-secondary-text-color, GrayText)));
   --interplay-bg: var(--jp-layout-color1, var(--vscode-editor-background, var(--colab-primary-surface-color, Canvas)));
-  --interplay-bg-soft: var(--jp-layout-color2, rgba(127, 127, 127, 0.12));
-  --interplay-border: var(--jp-border-color2, rgba(127, 127, 127, 0.35));
-  --interplay-focus: var(--jp-brand-color1, var(--vscode-focusBorder, #1a73e8));
-  --interplay-error: var(--jp-error-color1, #d32f2f);
-  --interplay-ui-font: var(--jp-ui-font-family, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif);
-  --interplay-code-font: var(--jp-code-font-family, ui-monospace, SFMono-Regular, Menlo, Consolas, monospace);
+  --interplay-bg-soft: var(--jp-layout-color2, var(--vscode-editorWidget-background, var(--colab-highlighted-surface-color, rgba(127, 127, 127, 0.12))));
+  --interplay-border: var(--jp-border-color2, var(--vscode-panel-border, var(--colab-border-color, rgba(127, 127, 127, 0.35))));
+  --interplay-focus: var(--jp-brand-color1, var(--vscode-focusBorder, var(--colab-anchor-color, #1a73e8)));
+  --interplay-error: var(--jp-error-color1, var(--vscode-errorForeground, #d32f2f));
+  --interplay-ui-font: var(--jp-ui-font-family, var(--vscode-font-family, var(--marimo-text-font, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif)));
+  --interplay-code-font: var(--jp-code-font-family, var(--vscode-editor-font-family, var(--marimo-monospace-font, ui-monospace, SFMono-Regular, Menlo, Consolas, monospace)));
   --interplay-max-height: 600px;
   position: relative;
   box-sizing: border-box;
@@ -28,7 +36,7 @@ export const CSS = `
   padding: 4px;
   color: var(--interplay-fg);
   font-family: var(--interplay-ui-font);
-  font-size: var(--jp-ui-font-size1, 13px);
+  font-size: var(--jp-ui-font-size1, var(--vscode-font-size, 13px));
   line-height: 1.3;
   outline: none;
   border-radius: 3px;
@@ -114,22 +122,62 @@ export const CSS = `
 }
 `;
 
-/** Add the stylesheet to the document of `node` unless it is there already. */
+/** Add the shared stylesheet where `node` sees it, unless it is there already. */
 export function ensureStyles(node: Node): void {
   ensureStyleSheet(node, STYLE_ID, CSS);
 }
 
+/** Where a stylesheet must go for `node` to see it: its shadow root or its document; null while detached. */
+export function styleScope(node: Node): ShadowRoot | Document | null {
+  const root = node.getRootNode();
+  if (root.nodeType === DOCUMENT_NODE) return root as Document;
+  if (root.nodeType === DOCUMENT_FRAGMENT_NODE && "host" in root) return root as ShadowRoot;
+  return null;
+}
+
 /**
- * Add a view's own stylesheet (`<style id=...>`) once per document. Each view keeps its CSS under
- * its own id, so a page whose shared sheet came from another widget's bundle still gets it.
+ * Add a view's own stylesheet (`<style id=...>`) once per style scope (see `styleScope`). Each view
+ * keeps its CSS under its own id, so a page whose shared sheet came from another widget's bundle
+ * still gets it. A node not attached yet (Jupyter attaches the view's element after `render`) puts
+ * the sheet in its document's head, as before, and also into the shadow root it lands in, if any,
+ * once it is attached.
  */
 export function ensureStyleSheet(node: Node, id: string, css: string): void {
-  const doc = node.ownerDocument ?? (node as Document);
-  if (doc.getElementById(id)) return;
+  const scope = styleScope(node);
+  if (scope) {
+    addStyle(scope, id, css);
+    return;
+  }
+  const doc = node.ownerDocument;
+  if (doc) addStyle(doc, id, css);
+  whenAttached(node, (attached) => addStyle(attached, id, css));
+}
+
+const DOCUMENT_NODE = 9;
+const DOCUMENT_FRAGMENT_NODE = 11;
+/** How often and how long a detached node is checked for having been attached (ms). */
+const ATTACH_POLL_MS = 50;
+const ATTACH_POLL_LIMIT_MS = 30_000;
+
+function addStyle(scope: ShadowRoot | Document, id: string, css: string): void {
+  if (scope.querySelector(`style#${id}`)) return;
+  const doc = scope.nodeType === DOCUMENT_NODE ? (scope as Document) : (scope.ownerDocument as Document);
   const style = doc.createElement("style");
   style.id = id;
   style.textContent = css;
-  (doc.head ?? doc.documentElement).appendChild(style);
+  if (scope.nodeType === DOCUMENT_NODE) ((scope as Document).head ?? (scope as Document).documentElement).appendChild(style);
+  else scope.prepend(style);
+}
+
+/** Call `then` with the node's style scope once it is attached (checked every 50 ms for 30 s). */
+function whenAttached(node: Node, then: (scope: ShadowRoot | Document) => void): void {
+  let waited = 0;
+  const check = (): void => {
+    const scope = styleScope(node);
+    if (scope) then(scope);
+    else if ((waited += ATTACH_POLL_MS) <= ATTACH_POLL_LIMIT_MS) setTimeout(check, ATTACH_POLL_MS);
+  };
+  setTimeout(check, ATTACH_POLL_MS);
 }
 
 /** Colours and fonts for canvas drawing, resolved from the root's CSS custom properties. */

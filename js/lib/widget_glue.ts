@@ -3,6 +3,7 @@
  * `change:<trait>` to the view, and undo the listeners on cleanup.
  */
 
+import { attachImageExport, type ImageModel } from "./save_image";
 import type { AnyModel } from "./types";
 
 export interface TraitBinding<T extends object> {
@@ -10,6 +11,8 @@ export interface TraitBinding<T extends object> {
   initial: Partial<T>;
   /** Start forwarding `change:<trait>` events to `update`; returns the function that stops it. */
   listen(update: (changed: Partial<T>) => void): () => void;
+  /** The model the traits come from (`connect` answers its image requests). */
+  model?: ImageModel;
 }
 
 export function bindTraits<T extends object>(model: AnyModel<T>, traits: readonly (keyof T & string)[]): TraitBinding<T> {
@@ -20,6 +23,7 @@ export function bindTraits<T extends object>(model: AnyModel<T>, traits: readonl
   }
   return {
     initial,
+    model,
     listen(update) {
       const handlers = traits.map((trait) => {
         const handler = (): void => update({ [trait]: model.get(trait) } as Partial<T>);
@@ -41,14 +45,22 @@ export function saveTraits<T extends object>(model: AnyModel<T>, values: Partial
   model.save_changes();
 }
 
-/** Keep `view` in step with the traits until cleanup; the returned cleanup also destroys the view. */
+/**
+ * Keep `view` in step with the traits until cleanup; the returned cleanup also destroys the view.
+ * A view with a `root` element gets the "Save image" control and answers `view.save_image()`
+ * (`save_image.ts`; its `draw()`, if any, redraws the canvases at the image's scale).
+ */
 export function connect<T extends object>(
   binding: TraitBinding<T>,
-  view: { update(changed: Partial<T>): void; destroy(): void },
+  view: { update(changed: Partial<T>): void; destroy(): void; root?: HTMLElement; draw?(): void },
 ): () => void {
   const stop = binding.listen((changed) => view.update(changed));
+  const detach = view.root
+    ? attachImageExport(view.root, binding.model ?? null, { redraw: view.draw ? () => view.draw?.() : undefined })
+    : null;
   return () => {
     stop();
+    detach?.();
     view.destroy();
   };
 }

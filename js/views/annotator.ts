@@ -39,6 +39,7 @@ export class AnnotatorView {
   private readonly labelBox: HTMLSpanElement;
   private readonly undoButton: HTMLButtonElement;
   private readonly redoButton: HTMLButtonElement;
+  private readonly saved: HTMLSpanElement;
   private readonly pager: HTMLSpanElement;
   private readonly page: HTMLSpanElement;
   private readonly prev: HTMLButtonElement;
@@ -70,12 +71,13 @@ export class AnnotatorView {
     this.labelBox = el(doc, "span", "interplay-ann-labels");
     this.undoButton = button(doc, "interplay-ann-undo", "↶ undo", "undo (z or Ctrl+Z)");
     this.redoButton = button(doc, "interplay-ann-redo", "↷ redo", "redo (Shift+Z or Ctrl+Shift+Z)");
+    this.saved = el(doc, "span", "interplay-ann-saved");
     this.pager = el(doc, "span", "interplay-ann-pager");
     this.prev = button(doc, "interplay-ann-prev", "‹", "previous text (PageUp or [)");
     this.next = button(doc, "interplay-ann-next", "›", "next text (PageDown or ])");
     this.page = el(doc, "span", "interplay-ann-page");
     this.pager.append(this.prev, this.page, this.next);
-    bar.append(this.labelBox, this.undoButton, this.redoButton, this.pager);
+    bar.append(this.labelBox, this.undoButton, this.redoButton, this.saved, this.pager);
     this.line = el(doc, "div", "interplay-ann-tokens");
     this.line.setAttribute("role", "listbox");
     this.line.setAttribute("aria-multiselectable", "true");
@@ -119,6 +121,9 @@ export class AnnotatorView {
     if (changed("index") || changed("tokens")) this.sel = { anchor: 0, cursor: 0 };
     this.error.textContent = s.error;
     this.error.hidden = s.error === "";
+    this.saved.textContent = s.saved_to ? `saved to ${s.saved_to}` : "";
+    this.saved.title = s.saved_to ? `every label is written to ${s.saved_to} as it is made; the same path resumes them` : "";
+    this.saved.hidden = !s.saved_to;
     this.render();
   }
 

@@ -10,6 +10,7 @@ export const CSS = `
 .interplay-ann-label { display: inline-flex; align-items: center; gap: 5px; }
 .interplay-ann-key { font-family: var(--interplay-code-font); color: var(--interplay-fg-muted); }
 .interplay-ann-swatch { display: inline-block; width: 14px; height: 5px; border-radius: 2px; }
+.interplay-ann-saved { color: var(--interplay-fg-muted); max-width: 40ch; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .interplay-ann-pager { display: inline-flex; align-items: center; gap: 4px; margin-left: auto; }
 .interplay-ann-page { font-variant-numeric: tabular-nums; color: var(--interplay-fg-muted); }
 .interplay-ann-tokens {

@@ -30,16 +30,18 @@ export interface AnnotatorState {
   value_label: string;
   title: string;
   error: string;
+  /** The labels file every edit is written to (`path=` in Python), "" for none. */
+  saved_to: string;
 }
 
 export const TRAITS: readonly (keyof AnnotatorState & string)[] = [
   "texts", "tokens", "offsets", "labels", "label_colors", "annotations", "index", "values", "scale",
-  "value_label", "title", "error",
+  "value_label", "title", "error", "saved_to",
 ];
 
 export const DEFAULT_STATE: AnnotatorState = {
   texts: [], tokens: [], offsets: [], labels: [], label_colors: [], annotations: [], index: 0, values: {},
-  scale: {}, value_label: "value", title: "", error: "",
+  scale: {}, value_label: "value", title: "", error: "", saved_to: "",
 };
 
 export const FALLBACK_COLORS = ["#e69f00", "#56b4e9", "#009e73", "#d55e00", "#cc79a7", "#0072b2", "#f0e442", "#999999", "#000000"];

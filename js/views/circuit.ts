@@ -265,13 +265,13 @@ export class CircuitView {
     });
     this.legend.update(this.scale, "edge score: metric change when the edge is corrupted (colour, width ∝ √|score|)", false);
     const used = usedNodes(e, this.selected);
-    const theme = readTheme(this.root);
     this.nodeEls.forEach((n, i) => {
       const active = used.has(i);
       const shape = n.children[1] as SVGElement;
       shape.setAttribute("fill", active ? "#f3f0e6" : "#f4f4f4");
       shape.setAttribute("stroke", active ? "#333" : "#bbb");
-      (n.children[2] as SVGElement).setAttribute("fill", active ? theme.fg : "#aaa");
+      // the fill is light in every theme, so the label is dark in every theme (not the page's text colour)
+      (n.children[2] as SVGElement).setAttribute("fill", active ? "#222" : "#aaa");
       n.classList.toggle("interplay-circuit-active", active);
     });
     const cut = this.k > 0 ? ` (|score| ≥ ${formatCompact(Math.abs(e.score[this.k - 1]), 3)})` : "";

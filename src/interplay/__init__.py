@@ -80,9 +80,12 @@ _API = {
     "PatchingView": "interplay.widgets.patching",
     "CircuitView": "interplay.widgets.circuit",
     "AnnotatorView": "interplay.widgets.annotator",
+    "save_html": "interplay.widgets._html",
+    "set_static_fallback": "interplay.widgets._fallback",
     # modules
     "tasks": "interplay.tasks:",
     "data": "interplay.data:",
+    "circuitsvis": "interplay.circuitsvis:",
     # deprecated spellings, for one release (interplay/_aliases.py)
     "TokenHeatmap": "interplay._aliases",
     "Annotator": "interplay._aliases",
@@ -134,6 +137,8 @@ if TYPE_CHECKING:
     from interplay.results.patching import PatchingResult
     from interplay.results.probe import ProbeResult
     from interplay.results.steering import SteeringResult
+    from interplay.widgets._fallback import set_static_fallback
+    from interplay.widgets._html import save_html
     from interplay.widgets.annotator import AnnotatorView
     from interplay.widgets.attention import AttentionView
     from interplay.widgets.attribution import AttributionView
@@ -199,6 +204,8 @@ __all__ = [
     "probe",
     "register_adapter",
     "register_method",
+    "save_html",
+    "set_static_fallback",
     "steer",
     "steer_spec",
     "steering_vector",

@@ -87,7 +87,8 @@ def running_lab(base: Path) -> Iterator[Lab]:
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
          f"--port={port}", "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=",
          "--ServerApp.disable_check_xsrf=True", f"--ServerApp.root_dir={root}", "--LabApp.news_url=None",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--expose-app-in-browser"],
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--expose-app-in-browser",
+         "--JupyterNotebookApp.expose_app_in_browser=True"],  # window.jupyterapp in Notebook 7 too
         env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
@@ -121,7 +122,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 
 @pytest.fixture(scope="session")
-def browser(lab: Lab) -> Iterator[Any]:
+def chromium() -> Iterator[Any]:
+    """Headless Chromium, one per test session (Playwright's sync API allows one at a time); no server."""
+    _need_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -130,6 +133,12 @@ def browser(lab: Lab) -> Iterator[Any]:
             yield b
         finally:
             b.close()
+
+
+@pytest.fixture(scope="session")
+def browser(lab: Lab, chromium: Any) -> Any:
+    """Chromium with the session's JupyterLab server running."""
+    return chromium
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ function state(overrides: Partial<AnnotatorState> = {}): AnnotatorState {
     value_label: "value",
     title: "annotate",
     error: "",
+    saved_to: "",
     ...overrides,
   };
 }
@@ -285,5 +286,21 @@ describe("Annotator glue", () => {
     cleanup2();
     expect(model.listenerCount()).toBeLessThan(before);
     expect(model.listenerCount()).toBe(0);
+  });
+});
+
+describe("Annotator labels file", () => {
+  it("says where the labels are saved (as text), and nothing without a file", () => {
+    const v = make(state());
+    const saved = v.root.querySelector<HTMLElement>(".interplay-ann-saved") as HTMLElement;
+    expect(saved.hidden).toBe(true);
+    expect(saved.textContent).toBe("");
+    v.update({ saved_to: `labels/${XSS}.jsonl` });
+    expect(saved.hidden).toBe(false);
+    expect(saved.textContent).toBe(`saved to labels/${XSS}.jsonl`);
+    expect(saved.title).toContain("as it is made");
+    expect(v.root.querySelector("img")).toBeNull();
+    v.update({ saved_to: "" });
+    expect(saved.hidden).toBe(true);
   });
 });

@@ -37,7 +37,8 @@ export class FakeAttentionModel implements AnyModel<AttentionState> {
     if (name && cb) this.handlers.get(name)?.delete(cb);
   }
   send(content: unknown): void {
-    this.sent.push(content as SentRequest);
+    // only requests: the "Save image" export's announcements (save_image.ts) are not rpc traffic
+    if ((content as { type?: unknown }).type === "interplay:request") this.sent.push(content as SentRequest);
   }
   emit(name: string, ...args: unknown[]): void {
     for (const cb of [...(this.handlers.get(name) ?? [])]) cb(...args);

@@ -37,7 +37,7 @@ describe("attention widget", () => {
     await settle();
     const [req] = model.requests("pattern");
     expect(req).toMatchObject({ type: "interplay:request", method: "pattern" });
-    expect(model.listenerCount("msg:custom")).toBe(1);
+    expect(model.listenerCount("msg:custom")).toBe(2); // rpc answers + image export (save_image.ts)
     model.replyPattern(req, causalCodes(3), 3, 3);
     await settle();
     expect((root.querySelector(".interplay-busy") as HTMLElement).hidden).toBe(true);

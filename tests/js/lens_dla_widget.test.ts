@@ -28,7 +28,7 @@ describe("logit_lens widget", () => {
     const cleanup = lens.render({ model, el });
     const root = el.querySelector(".interplay-logit-lens") as HTMLElement;
     expect(root).not.toBeNull();
-    expect(model.listenerCount()).toBe(16);
+    expect(model.listenerCount()).toBe(17); // + the image export's msg:custom
 
     const select = root.querySelector("select.interplay-lens-mode") as HTMLSelectElement;
     select.value = "kl";
@@ -80,7 +80,7 @@ describe("dla widget", () => {
     const el = mount();
     const cleanup = dla.render({ model, el });
     const root = el.querySelector(".interplay-dla") as HTMLElement;
-    expect(model.listenerCount()).toBe(7);
+    expect(model.listenerCount()).toBe(8); // + the image export's msg:custom
 
     model.set("target_label", "logit(' Paris')");
     expect(root.querySelector(".interplay-dla-target")?.textContent).toBe("logit(' Paris')");

@@ -63,7 +63,7 @@ describe("token_heatmap widget", () => {
     const root = el.querySelector(".interplay-token-heatmap") as HTMLElement;
     expect(root).not.toBeNull();
     expect(root.querySelector(".interplay-title")?.textContent).toBe("T");
-    expect(model.listenerCount()).toBe(7);
+    expect(model.listenerCount()).toBe(8); // 7 traits + the image export's msg:custom
 
     model.set("title", "New title");
     expect(root.querySelector(".interplay-title")?.textContent).toBe("New title");

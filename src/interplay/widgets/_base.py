@@ -13,6 +13,7 @@ import traitlets
 
 from interplay._deprecation import warn
 from interplay.errors import NeedsModelError, ViewError
+from interplay.widgets._image import ImageExport
 
 T = TypeVar("T")
 STATIC = pathlib.Path(__file__).resolve().parents[1] / "static"
@@ -52,8 +53,9 @@ def needs_model(what: str, hint: str) -> NeedsModelError:
     return NeedsModelError(f"{what} needs a live model, and this view has none (it shows saved data). {hint}")
 
 
-class BaseWidget(anywidget.AnyWidget):  # type: ignore[misc]
-    """Rejects keyword arguments that are not traits, instead of silently ignoring a typo."""
+class BaseWidget(ImageExport, anywidget.AnyWidget):  # type: ignore[misc]
+    """Rejects keyword arguments that are not traits, instead of silently ignoring a typo; every
+    view has ``save_image(path, scale=2)`` (``_image.py``)."""
 
     def __init__(self, **kwargs: Any) -> None:
         unknown = [k for k in kwargs if not self.has_trait(k)]
@@ -61,6 +63,7 @@ class BaseWidget(anywidget.AnyWidget):  # type: ignore[misc]
             allowed = sorted(n for n in self.trait_names(sync=True) if not n.startswith("_"))
             raise TypeError(f"{type(self).__name__} got unexpected argument(s) {unknown}; it takes {allowed}")
         super().__init__(**kwargs)
+        self._init_image_export()
 
     def set_state(self, sync_data: dict[str, Any]) -> None:
         """Edits from the view: each one that fails validation is refused (the good value goes back
@@ -85,3 +88,34 @@ class BaseWidget(anywidget.AnyWidget):  # type: ignore[misc]
             super().set_state(good)
         for name in refused:
             self.send_state(name)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget's output, after an output of its own holding its saved view (``_fallback``):
+        what a saved notebook shows once the kernel is gone."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is not None:
+            from interplay.widgets._fallback import display_fallback
+
+            display_fallback(self)
+        return bundle
+
+    def to_html(self, path: Any = None, *, title: str | None = None, **embed: Any) -> Any:
+        """This view as one self-contained HTML file (no network; opens from ``file://``): writes
+        ``path`` and returns it, or returns the HTML text when ``path`` is None. ``embed``: what the
+        view puts in the file beyond its state (see the view's ``_html_embed``, e.g. an
+        AttentionView's ``heads=``)."""
+        from interplay.widgets import _html
+
+        text = _html.page([self], title=title if title is not None else (getattr(self, "title", "") or
+                                                                          type(self).__name__),
+                          options={0: embed})
+        return text if path is None else _html.write_text_atomic(path, text)
+
+    def _html_embed(self, **options: Any) -> Any:
+        """What an exported file embeds beside the state (``_html.Embed``); this view takes no options."""
+        from interplay.widgets._html import Embed
+
+        if options:
+            raise TypeError(f"{type(self).__name__}.to_html got unexpected option(s) {sorted(options)}; "
+                            "it takes path and title")
+        return Embed()

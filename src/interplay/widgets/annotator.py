@@ -19,6 +19,7 @@ import traitlets
 
 from interplay.data import annotations as ann
 from interplay.data.annotations import AnnotationData
+from interplay.data.label_store import LabelStore
 from interplay.errors import AnnotationError
 from interplay.widgets._base import BaseWidget, bundle
 from interplay.widgets._scale import scale_spec
@@ -59,6 +60,12 @@ class AnnotatorView(BaseWidget):
     char_end, label, tokens}``, synced both ways and kept in the notebook's widget state. Every record
     is checked: a bad one from Python raises (and changes nothing); a bad edit from the view is
     refused, the last good labels are restored, and ``error`` says why.
+
+    ``path="labels.jsonl"`` keeps the labels in a file as well (:mod:`interplay.data.label_store`):
+    every edit, from the page or from Python, is on disk before it is accepted, and a view made again
+    with the same path (after a kernel crash, or a notebook saved without widget state) resumes
+    with every label. A file made for other texts, or damaged, raises AnnotationError and is left
+    as it is; when the file cannot be written the edit is refused (``error`` says why).
     """
 
     _esm = bundle("annotator")
@@ -75,29 +82,38 @@ class AnnotatorView(BaseWidget):
     value_label = traitlets.Unicode("value").tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
+    saved_to = traitlets.Unicode("").tag(sync=True)  # the labels file (shown in the view), "" for none
 
-    def __init__(self, data: AnnotationData, *, values: Any = None, cmap: str = "auto", center: float | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, data: AnnotationData, *, path: str | os.PathLike[str] | None = None, values: Any = None,
+                 cmap: str = "auto", center: float | None = None, **kwargs: Any) -> None:
         if not isinstance(data, AnnotationData):
             raise AnnotationError(f"AnnotatorView shows an AnnotationData, not a {type(data).__name__}; for texts use "
                                   "AnnotatorView.from_texts(texts, labels, model=model)")
         self._corpus, self._cmap, self._center = data.corpus, cmap, center
+        self._store: LabelStore | None = None
+        self._edit_source = "python"
         scale_spec(np.zeros((1, 1), np.float32), cmap, center)  # a bad cmap fails here, values or not
+        store = None if path is None else LabelStore.open(path, data.corpus, data.labels, seed=data.annotations)
         super().__init__(texts=data.texts, tokens=data.tokens, offsets=data.offsets, labels=data.labels,
                          label_colors=data.label_colors, annotations=[], **kwargs)
-        self.annotations = list(data.annotations)
+        self._store = store
+        self.annotations = list(data.annotations) if store is None else store.records
+        self.saved_to = "" if store is None else str(path)
         if values is not None:
             self.set_values(values)
 
     @classmethod
     def from_texts(cls: type[V], texts_or_traces: Any, labels: Sequence[str] = ("label",), *, model: Any = None,
                    tokenizer: Any = None, values: Any = None, colors: Sequence[str] | None = None,
-                   annotations: Iterable[Mapping[str, Any]] = (), cmap: str = "auto", center: float | None = None,
-                   value_label: str = "value", title: str = "", **view_kwargs: Any) -> V:
-        """Tokenise texts (or take traces / token lists) and show them for labelling."""
+                   annotations: Iterable[Mapping[str, Any]] = (), path: str | os.PathLike[str] | None = None,
+                   cmap: str = "auto", center: float | None = None, value_label: str = "value", title: str = "",
+                   **view_kwargs: Any) -> V:
+        """Tokenise texts (or take traces / token lists) and show them for labelling. With ``path``,
+        every edit is kept in that file and a view made again with it resumes (``annotations`` then
+        only start a new file)."""
         data, options = data_from_texts(texts_or_traces, labels, model=model, tokenizer=tokenizer, colors=colors,
                                         annotations=annotations, values=values, cmap=cmap, center=center,
-                                        value_label=value_label, title=title, **view_kwargs)
+                                        value_label=value_label, title=title, path=path, **view_kwargs)
         return cls._make(data, **options)
 
     data_from_texts = staticmethod(data_from_texts)
@@ -109,6 +125,11 @@ class AnnotatorView(BaseWidget):
         return view
 
     @property
+    def path(self) -> Path | None:
+        """The labels file every edit is written to (``path=``), or None."""
+        return None if self._store is None else self._store.path
+
+    @property
     def data(self) -> AnnotationData:
         """The texts, labels and current records, as data (for files and :func:`interplay.probe`)."""
         return AnnotationData(texts=self.texts, tokens=self.tokens, offsets=self.offsets, labels=self.labels,
@@ -118,7 +139,12 @@ class AnnotatorView(BaseWidget):
 
     @traitlets.validate("annotations")
     def _check_annotations(self, proposal: Any) -> list[dict[str, Any]]:
-        return ann.check_records(proposal["value"], self._corpus, self.labels)
+        """Every record checked; with a labels file, the new records are on disk before they are
+        accepted (a write that fails refuses the edit)."""
+        records = ann.check_records(proposal["value"], self._corpus, self.labels)
+        if self._store is not None:
+            self._store.write(records, self._edit_source)
+        return records
 
     @traitlets.validate("index")
     def _check_index(self, proposal: Any) -> int:
@@ -140,7 +166,11 @@ class AnnotatorView(BaseWidget):
         clears the last refusal's ``error`` unless it is refused too."""
         if "annotations" in sync_data and self.error:
             self.error = ""
-        super().set_state(sync_data)
+        self._edit_source = "view"  # (the labels file notes where each edit came from)
+        try:
+            super().set_state(sync_data)
+        finally:
+            self._edit_source = "python"
 
     def add(self, label: str, start: int, end: int | None = None, *, text: int | None = None) -> dict[str, Any]:
         """Label tokens ``start..end-1`` (default: the one token ``start``) of ``text`` (default: the
@@ -201,9 +231,10 @@ class AnnotatorView(BaseWidget):
         Path(path).write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
 
     @classmethod
-    def load(cls: type[V], path: str | os.PathLike[str], **kwargs: Any) -> V:
-        """A view of a file written by :meth:`save` or ``data.save`` (no model: the tokens are in it)."""
-        return cls._make(ann.read_file(path), **kwargs)
+    def load(cls: type[V], file: str | os.PathLike[str], /, **kwargs: Any) -> V:
+        """A view of a file written by :meth:`save` or ``data.save`` (no model: the tokens are in it);
+        ``path=`` keeps its edits in a labels file, as for a new view."""
+        return cls._make(ann.read_file(file), **kwargs)
 
     def load_annotations(self, path: str | os.PathLike[str]) -> None:
         """Replace the records by a file's (same texts required); on any problem nothing changes."""
@@ -231,3 +262,10 @@ class AnnotatorView(BaseWidget):
         with self.hold_sync():
             self.scale = scale
             self.values = arr
+
+    def _html_embed(self) -> Any:  # type: ignore[override]
+        """What ``to_html`` embeds: the labels as they are; edits made in the file stay in the page."""
+        from interplay.widgets._html import Embed
+
+        return Embed(state={"saved_to": ""}, note="Labels changed in this file stay in this page: they are not "
+                                                  "saved anywhere (label in the notebook to keep them).")

@@ -27,6 +27,8 @@ from interplay.widgets._serialize import encode_array
 from interplay.widgets.traits import Array, Index, Selection, SelectionError
 
 MAX_SIDE = 1024
+#: bytes of head patterns a to_html file embeds by default (as stored: gzip + base64)
+HTML_HEAD_BYTES = 3_500_000
 _HINT = "Recompute it with the model: interplay.attention(model, prompt).show()"
 
 
@@ -165,3 +167,65 @@ class AttentionView(BaseWidget, RequestHandlers):
         if not 0 <= int(key) < pattern.shape[1]:
             raise InterplayError(f"key {key} is out of range (0..{pattern.shape[1] - 1})")
         return {"values": encode_array(pattern[:, int(key)], ["query"], vmin=0.0, vmax=1.0)}
+
+    def _html_embed(self, *, heads: Any = "auto", max_bytes: int = HTML_HEAD_BYTES) -> Any:  # type: ignore[override]
+        """What ``to_html`` embeds: the full patterns (u8) of some heads, so that they open in the
+        detail pane of the file; the others show their thumbnails and scores only.
+
+        ``heads``: "auto" (the selected head, then the heads with the highest score, while the
+        embedded bytes stay under ``max_bytes``), "all", a number of heads (in that order), or a
+        list of ``(layer, head)`` pairs."""
+        from interplay.widgets._html import Embed, encoded_size
+        from interplay.widgets._serialize import quantize_u8
+
+        order = self._head_order()
+        if isinstance(heads, str) and heads in ("auto", "all"):
+            chosen, budget = order, (None if heads == "all" else max_bytes)
+        elif isinstance(heads, (int, np.integer)) and not isinstance(heads, bool) and heads >= 0:
+            chosen, budget = order[: int(heads)], None
+        elif isinstance(heads, (list, tuple)) and all(
+                isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(i, (int, np.integer)) for i in p)
+                for p in heads):
+            chosen, budget = [(int(a), int(b)) for a, b in heads], None
+            for layer, head in chosen:
+                if not (0 <= layer < self.n_layers and 0 <= head < self.n_heads):
+                    raise InterplayError(f"to_html: head ({layer}, {head}) is out of range: layers 0..{self.n_layers - 1}, "
+                                         f"heads 0..{self.n_heads - 1}")
+        else:
+            raise InterplayError(f"to_html: heads={heads!r} is not one of 'auto', 'all', a number of heads, or a list "
+                                 "of (layer, head) pairs")
+        if not isinstance(max_bytes, (int, np.integer)) or isinstance(max_bytes, bool) or max_bytes < 0:
+            raise InterplayError(f"to_html: max_bytes={max_bytes!r} must be a non-negative number of bytes")
+        embedded: dict[tuple[int, int], Any] = {}
+        used = 0
+        for layer, head in chosen:
+            try:
+                codes = quantize_u8(self._head(layer, head), 0.0, 1.0)
+            except InterplayError:
+                break  # no patterns held and no model: none to embed
+            size = encoded_size(codes.tobytes())
+            if budget is not None and used + size > budget:
+                break
+            embedded[(layer, head)] = codes
+            used += size
+        total = self.n_layers * self.n_heads
+        if embedded:
+            note = (f"{len(embedded)} of {total} heads are embedded in full in this file; the others show "
+                    "their thumbnail and scores (to embed more: view.to_html(path, heads='all') or heads=N). "
+                    "Pattern values here are rounded to 1/254.")
+        else:
+            note = f"No head pattern is embedded in this file: thumbnails and scores of all {total} heads only."
+        return Embed(heads=embedded, n=len(self.tokens), note=note)
+
+    def _head_order(self) -> list[tuple[int, int]]:
+        """Every head: the selected one first, then as the view's table first lists them (by the
+        first score, highest first; NaN last)."""
+        pairs = [(layer, head) for layer in range(self.n_layers) for head in range(self.n_heads)]
+        scores = np.asarray(self.data.scores, dtype=np.float64)
+        if scores.size:
+            first = np.nan_to_num(scores[0].reshape(-1), nan=-np.inf)
+            pairs = [pairs[i] for i in np.argsort(-first, kind="stable")]
+        if self.selected is not None:
+            first = (int(self.selected["layer"]), int(self.selected["head"]))
+            pairs = [first, *[p for p in pairs if p != first]]
+        return pairs

@@ -149,3 +149,23 @@ class CircuitView(RequestHandlers, BaseWidget):
         if live.get("pattern") is not None:
             live["pattern"] = encode_array(np.asarray(live["pattern"], np.float32), ["query", "key"], vmin=0.0, vmax=1.0)
         return {**out, **live}
+
+    def _html_embed(self, *, faithfulness_every: int = 1) -> Any:  # type: ignore[override]
+        """What ``to_html`` embeds: every node's detail as the data gives it (its strongest edges;
+        patterns and DLA need the model) and the faithfulness at every k the slider reaches (the
+        values measured already; a note for the rest). ``faithfulness_every``: a step over k, to
+        keep a file of a very large graph small."""
+        from interplay.widgets._html import Embed
+
+        if isinstance(faithfulness_every, bool) or not isinstance(faithfulness_every, int) or faithfulness_every < 1:
+            raise InterplayError(f"to_html: faithfulness_every={faithfulness_every!r} must be a whole number >= 1")
+        source, self.source = self.source, None  # what the saved data answers, the same with or without a model
+        try:
+            requests: list[tuple[str, dict[str, Any]]] = [
+                ("node", {"name": n.name, "prompt": int(self.prompt_index)}) for n in self.data.graph.nodes]
+            requests += [("faithfulness", {"k": k}) for k in range(0, self._n_sent + 1, faithfulness_every)]
+            answered = [(m, p, self.answer(m, p)) for m, p in requests]
+        finally:
+            self.source = source
+        return Embed(requests=answered, note="Node details in this file show their edges; attention patterns, "
+                                             "DLA and new faithfulness values need a live model.")
