@@ -8,12 +8,14 @@
  *   JS -> Python `{"type": "interplay:snapshot-view", "event": "shown" | "hidden", "view": id}`
  *     when a view is rendered / removed (Python then knows a view can answer, and re-sends any
  *     request that arrived before it was shown);
- *   Python -> JS `{"type": "interplay:snapshot", "id", "format": "svg" | "png", "scale"}`;
+ *   Python -> JS `{"type": "interplay:snapshot", "id", "format": "svg" | "png", "scale", "settle"?}`
+ *     (`settle`: first wait until no request to Python is in flight, see `settled`);
  *   JS -> Python `{"type": "interplay:snapshot-result", "id", "ok": true, "format", "width",
  *     "height", "css_width", "css_height", "scale", "upscaled", "notes", "view"}` with the file's bytes
  *     as the one binary buffer, or `{"ok": false, "error"}`. Each view answers a request id once.
  */
 
+import { pendingCount, type RpcModel } from "./rpc";
 import { button, div } from "./scroll_grid_dom";
 import { rasterize, setRedraw, SKIP_ATTRIBUTE, snapshot, type Snapshot } from "./snapshot";
 import { ensureStyleSheet } from "./theme";
@@ -50,6 +52,22 @@ const CSS = `
 `;
 
 /** The file name for a view's image: its root class (`interplay-token-heatmap`) and the format. */
+/**
+ * Resolves once the view has had no request to Python in flight for `quietMs` (waiting at most
+ * `maxMs`), then after two frames: a picture of the view "as shown" waits for its drill-downs
+ * (e.g. the selected head's pattern) to arrive and be drawn.
+ */
+export async function settled(model: ImageModel | null, win: Window | null, quietMs = 300, maxMs = 10_000): Promise<void> {
+  const start = Date.now();
+  let quietSince = start;
+  while (model && Date.now() - start < maxMs) {
+    await new Promise((r) => setTimeout(r, 50));
+    if (pendingCount(model as unknown as RpcModel) > 0) quietSince = Date.now();
+    else if (Date.now() - quietSince >= quietMs) break;
+  }
+  for (let i = 0; i < 2; i++) await new Promise<void>((r) => (win?.requestAnimationFrame ? win.requestAnimationFrame(() => r()) : setTimeout(r, 16)));
+}
+
 export function imageName(root: HTMLElement, format: ImageFormat): string {
   const cls = Array.from(root.classList).find((c) => c.startsWith("interplay-") && c !== "interplay-root");
   return `${cls ?? "interplay-view"}.${format}`;
@@ -134,9 +152,10 @@ export function attachImageExport(root: HTMLElement, model: ImageModel | null, o
     }
   };
   const answered = new Set<string>();
-  const answer = async (id: string, format: unknown, scaleValue: unknown): Promise<void> => {
+  const answer = async (id: string, format: unknown, scaleValue: unknown, settle: boolean): Promise<void> => {
     try {
       if (format !== "svg" && format !== "png") throw new Error(`format must be "svg" or "png", not ${JSON.stringify(format)}`);
+      if (settle) await settled(model, doc.defaultView);
       const { snap, blob } = await renderImage(root, format, scaleValue as number);
       const bytes = new Uint8Array(await blob.arrayBuffer());
       send({
@@ -154,7 +173,7 @@ export function attachImageExport(root: HTMLElement, model: ImageModel | null, o
     if (m.type !== SNAPSHOT_REQUEST || typeof m.id !== "string") return;
     if (!root.isConnected || answered.has(m.id)) return; // not on a page, or answered already
     answered.add(m.id);
-    void answer(m.id, m.format, m.scale);
+    void answer(m.id, m.format, m.scale, m.settle === true);
   };
   model?.on("msg:custom", onMessage as (...args: unknown[]) => void);
   send({ type: SNAPSHOT_VIEW, event: "shown", view: viewId });

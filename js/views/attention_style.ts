@@ -14,12 +14,12 @@ export const ATTENTION_CSS = `
 .interplay-attention .interplay-notes { font-size: 11px; color: var(--interplay-fg-muted); margin: 0 0 4px; }
 .interplay-attention .interplay-note { white-space: pre-wrap; }
 .interplay-attention-main { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 12px 16px; min-width: 0; }
-.interplay-attention-left { flex: 1 1 300px; min-width: 0; max-width: 100%; }
+.interplay-attention-left { flex: 1 1 auto; min-width: 0; max-width: 100%; }
 .interplay-grid-scroll { overflow: auto; max-width: 100%; max-height: 480px; overscroll-behavior: contain; }
 .interplay-attention-grid { display: block; cursor: pointer; }
 .interplay-grid-caption { font-size: 11px; color: var(--interplay-fg-muted); margin: 2px 0 6px; }
 .interplay-grid-top { display: inline-block; width: 10px; height: 10px; border: 2px solid #e08a00; vertical-align: -1px; }
-.interplay-head-table { border-collapse: collapse; font-size: 12px; font-variant-numeric: tabular-nums; }
+.interplay-head-table { border-collapse: collapse; font-size: 12px; font-variant-numeric: tabular-nums; display: block; overflow-x: auto; max-width: 100%; }
 .interplay-head-table th, .interplay-head-table td { padding: 1px 6px; text-align: right; white-space: nowrap; }
 .interplay-head-table thead th { font-weight: 600; color: var(--interplay-fg-muted); border-bottom: 1px solid var(--interplay-border); cursor: pointer; }
 .interplay-head-table tbody th { text-align: left; font-family: var(--interplay-code-font); font-weight: 600; }

@@ -52,6 +52,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def stop_server(proc: subprocess.Popen[bytes], log: Any) -> None:
+    """Stop a server started in its own session (and its children), then close its log."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+    log.close()
+
+
 @dataclass
 class Lab:
     url: str
@@ -106,12 +116,7 @@ def running_lab(base: Path) -> Iterator[Lab]:
             time.sleep(0.3)
         yield Lab(url=url, root=root, env=env)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
+        stop_server(proc, log)
 
 
 @pytest.fixture(scope="session")

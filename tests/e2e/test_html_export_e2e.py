@@ -1,6 +1,7 @@
 """Exported HTML files (view.to_html / interplay.save_html) opened from file:// in headless Chromium:
 every view draws with no network request of any kind, what runs in the browser keeps working
-(hover, head switching among the embedded heads, node details), what needs the model says so; and an
+(hover, zoom, sort, the circuit's slider, head switching among the embedded heads), what needs the
+model says so; and an
 exported view looks like the live one in JupyterLab (same size, same colours)."""
 
 from __future__ import annotations
@@ -76,6 +77,30 @@ def test_every_view_opens_from_file_with_no_network(chromium: Any, exported: tup
         page.mouse.move(box["x"] + 8, box["y"] + 6)
         page.wait_for_function("() => [...document.querySelectorAll('.interplay-tooltip')].some(t => !t.hidden && "
                                "(t.textContent || '').trim())", timeout=5_000)
+
+        # zoom: the heatmap's cells grow
+        width0 = heat.evaluate("c => c.width")
+        page.locator(".interplay-token-heatmap button[aria-label='Zoom in']").first.click()
+        page.wait_for_function("(w) => document.querySelector('.interplay-token-heatmap canvas"
+                               ".interplay-heatmap-canvas').width > w", arg=width0, timeout=5_000)
+
+        # sort: the attention table reorders by another score, in the browser
+        table = ".interplay-attention tbody th"
+        first = page.locator(table).first.text_content()
+        page.locator(".interplay-attention thead th", has_text=re.compile(r"^self")).first.click()
+        page.wait_for_function("(f) => document.querySelector('.interplay-attention tbody th').textContent !== f",
+                               arg=first, timeout=5_000)
+
+        # slider: the circuit's top-k changes what is drawn
+        k_label = page.locator(".interplay-circuit-k-label").first
+        before_k = k_label.text_content()
+        slider = page.locator("input.interplay-circuit-k").first
+        slider.scroll_into_view_if_needed()
+        slider.evaluate("s => { s.value = String(Math.min(Number(s.max), Number(s.value) + 5)); "
+                        "s.dispatchEvent(new Event('input', {bubbles: true})); "
+                        "s.dispatchEvent(new Event('change', {bubbles: true})); }")
+        page.wait_for_function("(t) => document.querySelector('.interplay-circuit-k-label').textContent !== t",
+                               arg=before_k, timeout=5_000)
 
         # an edit Python must compute from (the logit lens' mode) is undone, and the file says why
         mode = page.locator(".interplay-logit-lens select.interplay-lens-mode").first

@@ -20,7 +20,6 @@ import contextlib
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, REPO, _free_port
+from tests.e2e.conftest import ARTIFACTS, REPO, _free_port, stop_server
 
 pytest.importorskip("marimo")
 
@@ -251,12 +250,7 @@ def running_marimo(mode: str, app: Path, base: Path) -> Iterator[tuple[str, subp
     try:
         yield f"http://127.0.0.1:{port}", proc
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
+        stop_server(proc, log)
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:

@@ -1,6 +1,7 @@
 """A notebook saved with JupyterLab's default settings (no widget state) shows its views after the
-kernel is gone: reopened in JupyterLab, and as `jupyter nbconvert --to html` output opened from
-file:// with the network blocked. While the kernel runs, only the live view shows."""
+kernel is gone: reopened in JupyterLab, as `jupyter nbconvert --to html` output opened from file://
+with the network blocked, and in that output with JavaScript off (pictures of the views). While the
+kernel runs, only the live view shows."""
 
 from __future__ import annotations
 
@@ -36,6 +37,15 @@ def _frame_drawn(frame: Any, root: str, canvas: str) -> int:
             return s.size; }}"""))
 
 
+def _png_colours(path: Path) -> int:
+    """Distinct colours (quantised to 16 levels) in a screenshot."""
+    import numpy as np
+    from PIL import Image
+
+    img = np.asarray(Image.open(path).convert("RGB")) // 16
+    return len(np.unique(img.reshape(-1, 3), axis=0))
+
+
 def _saved_views(page: Any) -> list[Any]:
     """The frames of the saved views shown on the page, in order."""
     frames = []
@@ -63,15 +73,20 @@ def test_saved_notebook_shows_its_views_without_the_kernel(page: Any, lab: Lab, 
     assert page.eval_on_selector_all("[data-interplay-fallback]", VISIBLE) == 0
     assert page.eval_on_selector_all(".interplay-token-heatmap, .interplay-attention", VISIBLE) == 2
 
-    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    # each live view sends a picture of itself; it lands in its saved view's output, hidden here
+    page.wait_for_function("() => document.querySelectorAll('img[data-interplay-picture]').length === 2",
+                           timeout=30_000)
+    assert page.eval_on_selector_all("img[data-interplay-picture]", VISIBLE) == 0
     path = lab.root / name
     for _ in range(50):
+        page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        page.wait_for_timeout(300)
         saved = json.loads(path.read_text())
-        if sum("interplay-fallback" in json.dumps(c.get("outputs", [])) for c in saved["cells"]) == 2:
+        outputs = [json.dumps(c.get("outputs", [])) for c in saved["cells"]]
+        if sum("interplay-fallback" in o and "data-interplay-picture" in o for o in outputs) == 2:
             break
-        page.wait_for_timeout(200)
     else:
-        raise AssertionError("the notebook was not saved with its views' saved views")
+        raise AssertionError("the notebook was not saved with its views' saved views and pictures")
     assert "widgets" not in saved["metadata"] or not saved["metadata"]["widgets"]  # default settings: no state
     page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
 
@@ -113,6 +128,24 @@ def test_saved_notebook_shows_its_views_without_the_kernel(page: Any, lab: Lab, 
         assert _frame_drawn(frames[1], ".interplay-attention", "canvas.interplay-attention-grid") >= 2
         assert not any("interplay" in u for u in refused)  # what nbconvert's page may load is its own
         static.screenshot(path=str(ARTIFACTS / "saved_notebook_nbconvert.png"), full_page=True)
+        assert static.eval_on_selector_all("img[data-interplay-picture]", VISIBLE) == 0  # scripts run here
+    finally:
+        context.close()
+    # a renderer that runs no JavaScript: the pictures, drawn as the live views were
+    context = chromium.new_context(viewport={"width": 1300, "height": 1000}, java_script_enabled=False)
+    try:
+        nojs = context.new_page()
+        nojs.route("**/*", lambda r: r.continue_() if re.match(r"^(file|data|about):", r.request.url) else r.abort())
+        nojs.goto(converted.as_uri())
+        pictures = nojs.locator("img[data-interplay-picture]")
+        assert pictures.count() == 2
+        assert nojs.eval_on_selector_all("img[data-interplay-picture]", VISIBLE) == 2
+        assert nojs.eval_on_selector_all("[data-interplay-fallback]", VISIBLE) == 0
+        for i, shot in enumerate(("saved_notebook_nojs_heat.png", "saved_notebook_nojs_attention.png")):
+            assert pictures.nth(i).evaluate("img => img.complete && img.naturalWidth") > 200
+            pictures.nth(i).screenshot(path=str(ARTIFACTS / shot))
+            assert _png_colours(ARTIFACTS / shot) >= 20, shot  # the heatmap's and the patterns' colours
+        nojs.screenshot(path=str(ARTIFACTS / "saved_notebook_nojs.png"), full_page=True)
     finally:
         context.close()
     Path(converted).unlink(missing_ok=True)

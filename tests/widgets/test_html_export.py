@@ -89,7 +89,7 @@ def test_attention_embeds_heads_within_the_budget() -> None:
     codes = np.frombuffer(decode(heads["buffers"][heads["keys"].index("1/2")]), np.uint8).reshape(40, 40)
     np.testing.assert_array_equal(codes, _html_quantize(pats[1, 2]))
     # a budget: the selected head always comes first
-    one = _html.encoded_size(_html_quantize(pats[1, 2]).tobytes())
+    one = len(_html.encode_buffer(_html_quantize(pats[1, 2]).tobytes())["b64"])
     spec = payload_of(view.to_html(max_bytes=one))["views"][0]
     assert spec["heads"]["keys"] == ["1/2"] and "1 of 6 heads" in spec["note"]
     two = view._head_order()[:2]

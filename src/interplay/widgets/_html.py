@@ -50,7 +50,8 @@ class Embed:
 
     #: ``(method, params)`` answered at export time, or ``(method, params, answer)`` answered already
     requests: list[tuple[Any, ...]] = field(default_factory=list)
-    heads: dict[tuple[int, int], Any] = field(default_factory=dict)  # (layer, head) -> u8 codes [n, n]
+    #: (layer, head) -> u8 codes [n, n] of the whole pattern, as stored (``encode_buffer``)
+    heads: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     n: int = 0
     note: str = ""
     #: synced values the file shows instead of the live ones (e.g. no "saved to" for labels)
@@ -62,7 +63,9 @@ def request_key(method: str, params: dict[str, Any]) -> str:
     return json.dumps([method, params], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _buffer(data: Any) -> dict[str, Any]:
+def encode_buffer(data: Any) -> dict[str, Any]:
+    """Bytes as a file stores them (base64 of their gzip when that saves a tenth); their size in the
+    file is ``len(result["b64"])``."""
     raw = bytes(data)
     if len(raw) >= _GZIP_MIN:
         packed = gzip.compress(raw, compresslevel=6, mtime=0)
@@ -71,14 +74,11 @@ def _buffer(data: Any) -> dict[str, Any]:
     return {"b64": base64.b64encode(raw).decode("ascii")}
 
 
-def encoded_size(raw: bytes) -> int:
-    """Bytes that ``raw`` takes in a file (base64 of its gzip when that is smaller)."""
-    return len(_buffer(raw)["b64"])
 
 
 def _split(state: Any) -> tuple[Any, list[list[str | int]], list[dict[str, Any]]]:
     clean, paths, buffers = _remove_buffers(state)
-    return clean, paths, [_buffer(b) for b in buffers]
+    return clean, paths, [encode_buffer(b) for b in buffers]
 
 
 def python_traits(widget: Any) -> list[str]:
@@ -114,7 +114,7 @@ def view_spec(widget: Any, modules: dict[str, str], **options: Any) -> dict[str,
     if embed.heads:
         keys = sorted(embed.heads)
         heads = {"n": embed.n, "keys": [f"{layer}/{head}" for layer, head in keys],
-                 "buffers": [_buffer(embed.heads[k].tobytes()) for k in keys]}
+                 "buffers": [embed.heads[k] for k in keys]}
     return {"module": module, "kind": type(widget).__name__, "title": str(getattr(widget, "title", "") or ""),
             "state": clean, "buffer_paths": paths, "buffers": buffers, "answers": answers, "heads": heads,
             "python_traits": python_traits(widget), "needs_model": NEEDS_MODEL, "note": embed.note}

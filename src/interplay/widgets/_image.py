@@ -85,8 +85,13 @@ class ImageRequest:
     """A ``save_image`` in flight: the file is written when a shown view answers, which happens after
     the cell that asked has finished. ``done`` / ``ok`` / ``error`` / ``result()`` say how it went."""
 
-    def __init__(self, path: pathlib.Path, fmt: str, scale: float, request_id: str, owner: str) -> None:
+    def __init__(self, path: pathlib.Path, fmt: str, scale: float, request_id: str, owner: str,
+                 sink: Callable[[bytes], None] | None = None) -> None:
         self.path = path
+        #: where the bytes go instead of ``path`` (the saved view's picture in the notebook)
+        self.sink = sink
+        #: the view answers once its own requests to Python have settled (a picture "as shown")
+        self.settle = sink is not None
         self.format = fmt
         self.scale = scale
         self.id = request_id
@@ -196,8 +201,19 @@ class ImageExport:
         self._send_image_request(request)
         return request
 
+    def _request_picture(self, sink: Callable[[bytes], None], scale: float = 1.0) -> ImageRequest:
+        """A PNG of the shown view at ``scale``, handed to ``sink`` when a view answers (asked now,
+        and again when a view is rendered)."""
+        request = ImageRequest(pathlib.Path("picture.png"), "png", check_scale(scale), uuid.uuid4().hex,
+                               type(self).__name__, sink=sink)
+        self._image_pending[request.id] = request
+        request.views_asked = len(self._image_views)
+        self._send_image_request(request)
+        return request
+
     def _send_image_request(self, request: ImageRequest) -> None:
-        self.send({"type": REQUEST, "id": request.id, "format": request.format, "scale": request.scale})
+        message = {"type": REQUEST, "id": request.id, "format": request.format, "scale": request.scale}
+        self.send({**message, "settle": True} if request.settle else message)
 
     def _on_image_msg(self, _widget: Any, content: Any, buffers: Any) -> None:
         if not isinstance(content, dict):
@@ -234,7 +250,10 @@ class ImageExport:
             request._finish("failed", ViewError(f"save_image: the view's answer for {request.path.name} {problem}"))
             return
         try:
-            write_bytes_atomic(request.path, data)
+            if request.sink is not None:
+                request.sink(data)
+            else:
+                write_bytes_atomic(request.path, data)
         except OSError as exc:
             request._finish("failed", ViewError(f"save_image: cannot write {request.path}: {exc}"))
             return

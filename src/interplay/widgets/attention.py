@@ -175,7 +175,7 @@ class AttentionView(BaseWidget, RequestHandlers):
         ``heads``: "auto" (the selected head, then the heads with the highest score, while the
         embedded bytes stay under ``max_bytes``), "all", a number of heads (in that order), or a
         list of ``(layer, head)`` pairs."""
-        from interplay.widgets._html import Embed, encoded_size
+        from interplay.widgets._html import Embed, encode_buffer
         from interplay.widgets._serialize import quantize_u8
 
         order = self._head_order()
@@ -196,17 +196,18 @@ class AttentionView(BaseWidget, RequestHandlers):
                                  "of (layer, head) pairs")
         if not isinstance(max_bytes, (int, np.integer)) or isinstance(max_bytes, bool) or max_bytes < 0:
             raise InterplayError(f"to_html: max_bytes={max_bytes!r} must be a non-negative number of bytes")
-        embedded: dict[tuple[int, int], Any] = {}
+        embedded: dict[tuple[int, int], dict[str, Any]] = {}
         used = 0
         for layer, head in chosen:
             try:
                 codes = quantize_u8(self._head(layer, head), 0.0, 1.0)
             except InterplayError:
                 break  # no patterns held and no model: none to embed
-            size = encoded_size(codes.tobytes())
+            stored = encode_buffer(codes.tobytes())
+            size = len(stored["b64"])
             if budget is not None and used + size > budget:
                 break
-            embedded[(layer, head)] = codes
+            embedded[(layer, head)] = stored
             used += size
         total = self.n_layers * self.n_heads
         if embedded:
