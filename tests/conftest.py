@@ -115,3 +115,13 @@ def hook_counts(module: Any) -> int:
         return sum("output_capturing_hook" not in getattr(h, "__qualname__", "") for h in hooks.values())
 
     return sum(ours(m._forward_hooks) + ours(m._forward_pre_hooks) for m in module.modules())
+
+
+@pytest.fixture(scope="session")
+def demo_model() -> Any:
+    """The bundled demo model (GPT-2, 4 layers, d_model 128), loaded once per test session."""
+    import interplay
+
+    if "demo" not in _CACHE:
+        _CACHE["demo"] = interplay.load()
+    return _CACHE["demo"]

@@ -17,6 +17,7 @@ from interplay._version import __version__
 from interplay.errors import (
     AnnotationError,
     ComponentError,
+    DictionaryError,
     HookNameError,
     InterplayError,
     MetricError,
@@ -57,6 +58,20 @@ _API = {
     "logit_diff": "interplay.methods.metrics",
     "token_prob": "interplay.methods.metrics",
     "kl_div": "interplay.methods.metrics",
+    # sparse dictionaries (torch): SAEs and transcoders on canonical hook points
+    "SAE": "interplay.backend.dictionaries",
+    "Transcoder": "interplay.backend.dictionaries",
+    "Dictionary": "interplay.backend.dictionaries",
+    "load_dictionary": "interplay.backend.dictionary_io",
+    "demo_dictionary": "interplay.backend.demo_dictionaries",
+    "demo_dictionaries": "interplay.backend.demo_dictionaries",
+    # features (torch)
+    "train_sae": "interplay.methods.features.train",
+    "train_transcoder": "interplay.methods.features.train",
+    "dictionary_metrics": "interplay.methods.features.metrics",
+    "top_activations": "interplay.methods.features.top_activations",
+    "features": "interplay.methods.features.prompt",
+    "steer_feature": "interplay.methods.features.steer",
     "patch_spec": "interplay.methods.interventions",
     "ablate_spec": "interplay.methods.interventions",
     "steer_spec": "interplay.methods.interventions",
@@ -71,6 +86,9 @@ _API = {
     "PatchingResult": "interplay.results.patching",
     "ProbeResult": "interplay.results.probe",
     "SteeringResult": "interplay.results.steering",
+    "TopActivationsResult": "interplay.results.features",
+    "PromptFeaturesResult": "interplay.results.prompt_features",
+    "FeatureSteeringResult": "interplay.results.prompt_features",
     # views (numpy only)
     "TokenHeatmapView": "interplay.widgets.token_heatmap",
     "AttentionView": "interplay.widgets.attention",
@@ -80,6 +98,8 @@ _API = {
     "PatchingView": "interplay.widgets.patching",
     "CircuitView": "interplay.widgets.circuit",
     "AnnotatorView": "interplay.widgets.annotator",
+    "FeatureView": "interplay.widgets.feature",
+    "PromptFeaturesView": "interplay.widgets.prompt_features",
     "save_html": "interplay.widgets._html",
     "set_static_fallback": "interplay.widgets._fallback",
     # modules
@@ -114,6 +134,9 @@ def __getattr__(name: str) -> Any:
 if TYPE_CHECKING:
     from interplay import data, tasks
     from interplay.backend.adapters import Adapter, register_adapter, supported_model_types
+    from interplay.backend.demo_dictionaries import demo_dictionaries, demo_dictionary
+    from interplay.backend.dictionaries import SAE, Dictionary, Transcoder
+    from interplay.backend.dictionary_io import load_dictionary
     from interplay.backend.model import Model, load
     from interplay.backend.trace import Trace
     from interplay.methods.activations import heatmap
@@ -121,6 +144,11 @@ if TYPE_CHECKING:
     from interplay.methods.attribution import attribute, attribute_generation, list_methods, register_method
     from interplay.methods.circuits import circuit
     from interplay.methods.dla import direct_logit_attribution
+    from interplay.methods.features.metrics import dictionary_metrics
+    from interplay.methods.features.prompt import features
+    from interplay.methods.features.steer import steer_feature
+    from interplay.methods.features.top_activations import top_activations
+    from interplay.methods.features.train import train_sae, train_transcoder
     from interplay.methods.interventions import ablate_spec, patch_spec, steer_spec
     from interplay.methods.logit_lens import logit_lens
     from interplay.methods.metrics import kl_div, logit_diff, token_prob
@@ -132,10 +160,12 @@ if TYPE_CHECKING:
     from interplay.results.attribution import AttributionResult
     from interplay.results.circuit import CircuitResult
     from interplay.results.dla import DLAResult
+    from interplay.results.features import TopActivationsResult
     from interplay.results.heatmap import HeatmapResult
     from interplay.results.logit_lens import LogitLensResult
     from interplay.results.patching import PatchingResult
     from interplay.results.probe import ProbeResult
+    from interplay.results.prompt_features import FeatureSteeringResult, PromptFeaturesResult
     from interplay.results.steering import SteeringResult
     from interplay.widgets._fallback import set_static_fallback
     from interplay.widgets._html import save_html
@@ -144,11 +174,14 @@ if TYPE_CHECKING:
     from interplay.widgets.attribution import AttributionView
     from interplay.widgets.circuit import CircuitView
     from interplay.widgets.dla import DLAView
+    from interplay.widgets.feature import FeatureView
     from interplay.widgets.logit_lens import LogitLensView
     from interplay.widgets.patching import PatchingView
+    from interplay.widgets.prompt_features import PromptFeaturesView
     from interplay.widgets.token_heatmap import TokenHeatmapView
 
 __all__ = [
+    "SAE",
     "Adapter",
     "AnnotationError",
     "AnnotatorView",
@@ -161,6 +194,10 @@ __all__ = [
     "ComponentError",
     "DLAResult",
     "DLAView",
+    "Dictionary",
+    "DictionaryError",
+    "FeatureSteeringResult",
+    "FeatureView",
     "HeatmapResult",
     "HookNameError",
     "InterplayError",
@@ -174,13 +211,17 @@ __all__ = [
     "ProbeError",
     "ProbeResult",
     "PromptError",
+    "PromptFeaturesResult",
+    "PromptFeaturesView",
     "PromptLengthError",
     "ResultFileError",
     "ShapeError",
     "SteeringResult",
     "TaskError",
     "TokenHeatmapView",
+    "TopActivationsResult",
     "Trace",
+    "Transcoder",
     "UnsupportedArchitectureError",
     "ViewError",
     "__version__",
@@ -191,11 +232,16 @@ __all__ = [
     "attribute_generation",
     "circuit",
     "data",
+    "demo_dictionaries",
+    "demo_dictionary",
+    "dictionary_metrics",
     "direct_logit_attribution",
+    "features",
     "heatmap",
     "kl_div",
     "list_methods",
     "load",
+    "load_dictionary",
     "load_result",
     "logit_diff",
     "logit_lens",
@@ -207,9 +253,13 @@ __all__ = [
     "save_html",
     "set_static_fallback",
     "steer",
+    "steer_feature",
     "steer_spec",
     "steering_vector",
     "supported_model_types",
     "tasks",
     "token_prob",
+    "top_activations",
+    "train_sae",
+    "train_transcoder",
 ]

@@ -61,6 +61,11 @@ class NeedsModelError(InterplayError):
     for something only the model can compute."""
 
 
+class DictionaryError(InterplayError):
+    """A sparse dictionary (SAE, transcoder) that cannot be used: a file with missing or foreign keys,
+    an unknown architecture, or a width that does not match the hook it is attached to."""
+
+
 class ResultFileError(InterplayError):
     """A result file that cannot be read: missing, truncated, foreign, or from a newer interplay."""
 
@@ -68,6 +73,7 @@ class ResultFileError(InterplayError):
 __all__ = [
     "AnnotationError",
     "ComponentError",
+    "DictionaryError",
     "HookNameError",
     "InterplayError",
     "MetricError",

@@ -19,6 +19,8 @@ VIEWS = {
     "PatchingView": ("interplay.widgets.patching", "patching_model.ts"),
     "CircuitView": ("interplay.widgets.circuit", "circuit_model.ts"),
     "AnnotatorView": ("interplay.widgets.annotator", "annotator_model.ts"),
+    "FeatureView": ("interplay.widgets.feature", "feature_model.ts"),
+    "PromptFeaturesView": ("interplay.widgets.prompt_features", "prompt_features_model.ts"),
 }
 
 

@@ -23,6 +23,9 @@ ROOTS = {
     "SteeringResult": (".interplay-steering", None),
     "CircuitResult": (".interplay-circuit", None),
     "ProbeResult": (".interplay-token-heatmap", "canvas.interplay-heatmap-canvas"),
+    "TopActivationsResult": (".interplay-feature", "canvas.interplay-feature-hist"),
+    "PromptFeaturesResult": (".interplay-prompt-features", None),
+    "FeatureSteeringResult": (".interplay-feature-steering", None),
 }
 
 
@@ -71,6 +74,7 @@ def test_every_saved_result_renders_without_a_model(page: Any, lab: Lab, saved: 
     err.wait_for(state="visible", timeout=10_000)
     assert "needs a live model" in (err.text_content() or "")
     cell = page.locator(".interplay-patching canvas.interplay-patching-canvas").first
+    cell.scroll_into_view_if_needed()
     box = cell.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5)
     page.wait_for_function("() => (document.querySelector('.interplay-patching').textContent || '')"

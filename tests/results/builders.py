@@ -36,6 +36,34 @@ def _steer(model: Any) -> Any:
     return interplay.steer(model, PROMPT, vec, layer=1, coeff=4.0, max_new_tokens=3)
 
 
+def _sae(model: Any) -> Any:
+    import torch
+
+    from interplay.backend.dictionaries import SAE
+
+    torch.manual_seed(0)
+    return SAE(model.cfg.d_model, 48, hook="blocks.1.hook_resid_post", architecture="relu", name="builders/resid_post.1")
+
+
+def _prompt_features(model: Any) -> Any:
+    from interplay.methods.features.prompt import features
+
+    return features(model, PROMPT, _sae(model), k=5, dataset=[PROMPT, *CLEAN])
+
+
+def _steer_feature(model: Any) -> Any:
+    from interplay.methods.features.steer import steer_feature
+
+    return steer_feature(model, PROMPT, _sae(model), 3, mode="clamp", value=5.0, max_new_tokens=3)
+
+
+def _top_activations(model: Any) -> Any:
+    from interplay.methods.features.top_activations import top_activations
+
+    return top_activations(model, (_sae(model), [0, 1, 2, 3]), [PROMPT, *CLEAN, *CORRUPTED], k=4, context=(3, 1),
+                           progress=False)
+
+
 BUILDERS: dict[str, Callable[[Any], Any]] = {
     "AttentionResult": lambda m: __import__("interplay").attention(m, PROMPT),
     "HeatmapResult": lambda m: __import__("interplay").heatmap(m, PROMPT, key="resid_post"),
@@ -48,4 +76,7 @@ BUILDERS: dict[str, Callable[[Any], Any]] = {
     "SteeringResult": _steer,
     "CircuitResult": lambda m: __import__("interplay").circuit(m, CLEAN, CORRUPTED, metric=_metric(), progress=False),
     "ProbeResult": _probe,
+    "PromptFeaturesResult": _prompt_features,
+    "FeatureSteeringResult": _steer_feature,
+    "TopActivationsResult": _top_activations,
 }

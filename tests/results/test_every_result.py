@@ -15,7 +15,7 @@ from interplay.data.base import Data
 from interplay.results import KINDS
 from tests.results.builders import BUILDERS
 
-STATIC = {"HeatmapResult", "SteeringResult"}  # nothing more to ask the model: no session
+STATIC = {"HeatmapResult", "SteeringResult", "FeatureSteeringResult"}  # nothing more to ask the model: no session
 
 
 def test_every_kind_has_a_builder() -> None:

@@ -2,7 +2,10 @@
 (imports torch). Imports nothing from interplay's other layers but the data layer and the errors."""
 
 from interplay.backend.adapters import Adapter, get_adapter, register_adapter, supported_model_types
+from interplay.backend.dictionaries import SAE, Dictionary, Transcoder
+from interplay.backend.dictionary_io import load_dictionary
 from interplay.backend.model import Forward, Model, load
 from interplay.backend.trace import Trace
 
-__all__ = ["Adapter", "Forward", "Model", "Trace", "get_adapter", "load", "register_adapter", "supported_model_types"]
+__all__ = ["SAE", "Adapter", "Dictionary", "Forward", "Model", "Trace", "Transcoder", "get_adapter", "load",
+           "load_dictionary", "register_adapter", "supported_model_types"]

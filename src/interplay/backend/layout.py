@@ -85,11 +85,14 @@ class Layout:
         parallel = bool(adapter.parallel_residual_attr and getattr(model.config, adapter.parallel_residual_attr, False))
         self.has_resid_mid = adapter.resid_mid is not None and not parallel
         self.resid_mid_by_delta = self.has_resid_mid and adapter.resid_mid is not None and adapter.resid_mid[1] == "in"
-        suffixes = [s for s in BLOCK_SUFFIXES.values() if s != "hook_resid_mid" or self.has_resid_mid]
+        absent = {"hook_resid_mid"} if not self.has_resid_mid else set()
+        if adapter.mlp_in is None:
+            absent.add("ln2.hook_normalized")
+        suffixes = [s for s in BLOCK_SUFFIXES.values() if s not in absent]
         self.names = all_names(self.cfg.n_layers, suffixes, list(self._globals))
         self._index = {n: i for i, n in enumerate(self.names)}
         for layer in range(self.cfg.n_layers):  # fail at load time, not at the first run
-            for suffix in ("attention", "o_proj", "attn_out", "mlp_out", "mlp_down", "attn_norm"):
+            for suffix in ("attention", "o_proj", "attn_out", "mlp_out", "mlp_down", "attn_norm", "mlp_in"):
                 if getattr(adapter, suffix) is not None:
                     _get(self.blocks[layer], getattr(adapter, suffix), suffix)
         self.parallel = parallel
@@ -136,6 +139,8 @@ class Layout:
             "hook_mlp_out": (a.mlp_out, "out"),
             "mlp.hook_post": (a.mlp_down, "in"),
         }
+        if a.mlp_in is not None:
+            table["ln2.hook_normalized"] = (a.mlp_in, "in")
         if a.resid_mid is not None:
             table["hook_resid_mid"] = a.resid_mid
         if suffix not in table:

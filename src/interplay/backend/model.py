@@ -14,10 +14,11 @@ from interplay.backend.adapters import get_adapter
 from interplay.backend.hooks import AttentionRoute, Intervention, Registration, hooked, module_hooks
 from interplay.backend.layout import Layout, ModelConfig
 from interplay.backend.names import NameLike, resolve
+from interplay.backend.splice import Dictionaries, Splice, plan_splice, record_order
 from interplay.backend.tokens import Batch, tokenize
 from interplay.backend.trace import Trace
 from interplay.data.tokens import token_strings
-from interplay.errors import InterplayError, PromptError
+from interplay.errors import DictionaryError, InterplayError, PromptError
 
 #: ``(name, fn)`` pairs, or ``{name: fn or [fn, ...]}`` (names in any form ``Model.resolve`` takes)
 Interventions = Iterable[tuple[NameLike, Intervention]] | Mapping[Any, Intervention | Sequence[Intervention]]
@@ -103,6 +104,8 @@ class Model:
         grad: bool = False,
         detach: bool | None = None,
         hooks: Sequence[Registration | AttentionRoute] = (),
+        dictionaries: Dictionaries | None = None,
+        include_error: bool = True,
     ) -> Forward:
         """One forward pass of token ids: the engine under :meth:`run` and every method.
 
@@ -113,11 +116,14 @@ class Model:
         ``capture``/``interventions`` as in :meth:`run`. ``grad``: run with autograd; captured
         activations then stay in the graph unless ``detach=True``. ``hooks``: module-level hooks of a
         method's own (:class:`~interplay.backend.hooks.Registration`, and at most one
-        :class:`~interplay.backend.hooks.AttentionRoute`), held for this pass only. Every hook is
-        removed on the way out, whatever raised.
+        :class:`~interplay.backend.hooks.AttentionRoute`), held for this pass only.
+        ``dictionaries``/``include_error``: SAEs and transcoders spliced in, as in :meth:`run`. Every
+        hook is removed on the way out, whatever raised.
         """
-        names = set(self.resolve(capture))
-        by_name = self._interventions(interventions)
+        keep_detached = (not grad) if detach is None else detach
+        splice = plan_splice(self.layout, self.resolve, dictionaries, include_error=include_error, detach=keep_detached)
+        names = set(self.resolve(_not_records(capture, splice)))
+        by_name = self._interventions(interventions, splice)
         device = self.device
         ids = ids.to(device)
         kwargs: dict[str, Any] = {"input_ids": ids}
@@ -128,7 +134,6 @@ class Model:
         keep = None if keep_positions is None else torch.as_tensor(keep_positions, dtype=torch.long, device=device)
         if keep is not None and self.layout.keeps_logits:
             kwargs["logits_to_keep"] = keep
-        keep_detached = (not grad) if detach is None else detach
         if any(isinstance(h, AttentionRoute) for h in hooks) and any(
                 n.rsplit(".", 1)[-1] in ("hook_q", "hook_k", "hook_v", "hook_pattern") for n in names | set(by_name)):
             raise InterplayError("a method's own attention route cannot be combined with capturing or intervening "
@@ -141,7 +146,8 @@ class Model:
             logits = logits[:, keep] if keep.ndim == 1 else logits[torch.arange(ids.shape[0], device=device)[:, None], keep]
         if logits is not None and keep_detached:
             logits = logits.detach()
-        return Forward(logits, dict(sorted(store.items(), key=lambda kv: self.layout.order(kv[0]))))
+        records = {**store, **splice.store}
+        return Forward(logits, dict(sorted(records.items(), key=lambda kv: record_order(self.layout, splice, kv[0]))))
 
     def run(
         self,
@@ -152,17 +158,26 @@ class Model:
         prepend_bos: bool | None = None,
         grad: bool = False,
         detach: bool = True,
+        dictionaries: Dictionaries | None = None,
+        include_error: bool = True,
     ) -> Trace:
         """Run ``prompts`` (a string, or a list padded on the right) through the model.
 
         ``capture``: names to keep (``"resid_post"`` = every layer, ``("pattern", 3)``, full names,
         ``"all"``). ``interventions``: ``(name, fn)`` pairs, ``fn(activation, name)`` returning the
         replacement (same shape) or ``None``. ``grad=True`` runs with autograd (for attributions).
+
+        ``dictionaries``: SAEs and transcoders to splice in (``{hook: sae}``, ``[sae, transcoder]``
+        or one): the trace gains ``f"{hook}.sae.acts"`` / ``.sae.recon`` / ``.sae.error`` (a
+        transcoder: ``f"{hook_out}.transcoder.acts"`` ...). ``include_error=True`` keeps the model's
+        own values (recon + error: the plain model's logits); ``False`` runs it on the
+        reconstruction. An intervention on ``f"{hook}.sae.acts"`` edits the latents before decoding.
+        See :mod:`interplay.backend.splice`.
         """
         batched = not isinstance(prompts, str)
         batch = self.tokenize(prompts, prepend_bos=prepend_bos)
         out = self.forward(batch.token_ids, batch.attention_mask, capture=capture, interventions=interventions,
-                           grad=grad, detach=detach)
+                           grad=grad, detach=detach, dictionaries=dictionaries, include_error=include_error)
         return Trace(
             model=self,
             prompts=_as_list(prompts),
@@ -190,7 +205,9 @@ class Model:
             raise InterplayError(f"{self.cfg.model_type} has no final norm")
         return norm
 
-    def _interventions(self, interventions: Interventions) -> dict[str, list[Intervention]]:
+    def _interventions(self, interventions: Interventions, splice: Splice | None = None) -> dict[str, list[Intervention]]:
+        """Interventions by full name; those on a spliced dictionary's latents go to ``splice``, and
+        its own interventions come after the user's at each hook."""
         if callable(interventions):
             raise InterplayError("interventions must be (name, fn) pairs or a {name: fn} dict, e.g. "
                                  "[(('z', 1), fn)]; got a bare function with no name to attach it to")
@@ -203,9 +220,33 @@ class Model:
             for fn in (fns if isinstance(fns, (list, tuple)) else [fns]):
                 if not callable(fn):
                     raise InterplayError(f"the intervention for {key!r} is a {type(fn).__name__}, not a function")
+                if splice is not None and key in splice.latent_names:
+                    splice.latent_interventions.setdefault(key, []).append(fn)
+                    continue
+                if isinstance(key, str) and key.endswith((".sae.acts", ".transcoder.acts")):
+                    have = ", ".join(sorted(splice.latent_names)) if splice is not None and splice.latent_names else "none"
+                    raise DictionaryError(f"the intervention on {key!r} edits a dictionary's latents: pass that "
+                                          f"dictionary in dictionaries= (spliced latents here: {have})")
                 for full in self.resolve(key):
                     by_name.setdefault(full, []).append(fn)
+        for name, fns in (splice.interventions.items() if splice is not None else ()):
+            by_name.setdefault(name, []).extend(fns)
         return by_name
+
+
+def _not_records(capture: NameLike | Iterable[NameLike], splice: Splice) -> NameLike | Iterable[NameLike]:
+    """``capture`` without the names of a dictionary's records (those are always kept)."""
+    if not splice.anchors:
+        return capture
+    if isinstance(capture, str):
+        return () if _is_record(capture, splice) else capture
+    if isinstance(capture, tuple) and len(capture) == 2 and isinstance(capture[1], int):
+        return capture
+    return [n for n in capture if not (isinstance(n, str) and _is_record(n, splice))]
+
+
+def _is_record(name: str, splice: Splice) -> bool:
+    return any(name.startswith(prefix + ".") for prefix in splice.anchors)
 
 
 def _as_list(prompts: str | Sequence[str]) -> list[str]:

@@ -6,6 +6,9 @@ Full names: ``hook_embed``, ``hook_pos_embed``, ``blocks.{L}.hook_resid_pre``,
 ([batch, pos, head, d_head], per-head outputs before the output projection),
 ``blocks.{L}.attn.hook_result`` ([batch, pos, head, d_model], each head's write to the residual,
 without the output bias), ``blocks.{L}.hook_attn_out``, ``blocks.{L}.hook_resid_mid``,
+``blocks.{L}.ln2.hook_normalized`` (short ``"mlp_in"``: the MLP's input, after the norm in front of
+it, with that norm's weight and bias applied; TransformerLens's name, whose value is the same unless
+TransformerLens folds the norm's weights into the MLP; absent in post-LN blocks such as BERT's),
 ``blocks.{L}.mlp.hook_post`` ([batch, pos, d_mlp], the neurons), ``blocks.{L}.hook_mlp_out``,
 ``blocks.{L}.hook_resid_post``, ``ln_final.hook_normalized``.
 
@@ -32,6 +35,7 @@ BLOCK_SUFFIXES: dict[str, str] = {
     "result": "attn.hook_result",
     "attn_out": "hook_attn_out",
     "resid_mid": "hook_resid_mid",
+    "mlp_in": "ln2.hook_normalized",
     "post": "mlp.hook_post",
     "mlp_out": "hook_mlp_out",
     "resid_post": "hook_resid_post",

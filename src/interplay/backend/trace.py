@@ -48,6 +48,8 @@ class Trace:
         return self.activations[names[0]]
 
     def _resolve(self, key: NameLike) -> list[str]:
+        if isinstance(key, str) and key in self.activations:  # a dictionary's record, e.g. "...sae.acts"
+            return [key]
         names = resolve(key, self.model.cfg.n_layers, self.model.layout.names)
         missing = [n for n in names if n not in self.activations]
         if missing:
@@ -66,6 +68,8 @@ class Trace:
         return list(self.activations)
 
     def __contains__(self, key: object) -> bool:
+        if isinstance(key, str) and key in self.activations:
+            return True
         try:
             return all(n in self.activations for n in resolve(key, self.model.cfg.n_layers, self.model.layout.names))  # type: ignore[arg-type]
         except InterplayError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 
-def progress_bar(total: int, desc: str) -> Any:
+def progress_bar(total: int | None, desc: str) -> Any:
     """A tqdm bar that disappears when done, or None when tqdm is missing."""
     try:
         from tqdm.auto import tqdm

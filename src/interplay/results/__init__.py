@@ -18,11 +18,14 @@ KINDS = {
     "AttributionResult": "interplay.results.attribution",
     "CircuitResult": "interplay.results.circuit",
     "DLAResult": "interplay.results.dla",
+    "FeatureSteeringResult": "interplay.results.prompt_features",
     "HeatmapResult": "interplay.results.heatmap",
     "LogitLensResult": "interplay.results.logit_lens",
     "PatchingResult": "interplay.results.patching",
     "ProbeResult": "interplay.results.probe",
+    "PromptFeaturesResult": "interplay.results.prompt_features",
     "SteeringResult": "interplay.results.steering",
+    "TopActivationsResult": "interplay.results.features",
 }
 
 

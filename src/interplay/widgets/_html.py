@@ -56,6 +56,9 @@ class Embed:
     note: str = ""
     #: synced values the file shows instead of the live ones (e.g. no "saved to" for labels)
     state: dict[str, Any] = field(default_factory=dict)
+    #: synced traits Python observes that the page may still change in a file (the view asks for
+    #: what they need by request, answered from ``requests``), e.g. a FeatureView's ``feature``
+    page_traits: list[str] = field(default_factory=list)
 
 
 def request_key(method: str, params: dict[str, Any]) -> str:
@@ -117,7 +120,7 @@ def view_spec(widget: Any, modules: dict[str, str], **options: Any) -> dict[str,
                  "buffers": [embed.heads[k] for k in keys]}
     return {"module": module, "kind": type(widget).__name__, "title": str(getattr(widget, "title", "") or ""),
             "state": clean, "buffer_paths": paths, "buffers": buffers, "answers": answers, "heads": heads,
-            "python_traits": python_traits(widget), "needs_model": NEEDS_MODEL, "note": embed.note}
+            "python_traits": [t for t in python_traits(widget) if t not in embed.page_traits], "needs_model": NEEDS_MODEL, "note": embed.note}
 
 
 def _script_json(payload: Any) -> str:

@@ -43,6 +43,9 @@ class Adapter:
     parallel_residual_attr: str | None = None
     #: the norm in front of the attention, in a block (None: post-LN blocks, where there is none)
     attn_norm: str | None = None
+    #: the MLP module: its input is ``ln2.hook_normalized`` (the MLP's normalised input). None: the
+    #: architecture has no such name (post-LN blocks, where the MLP reads resid_mid itself)
+    mlp_in: str | None = None
     #: the kind of the final (and block) norms: LayerNorm (centres, then scales) or RMSNorm (scales)
     norm: Literal["layernorm", "rmsnorm"] = "layernorm"
     #: an RMSNorm's scale is ``norm_offset + weight`` (Gemma: 1.0, others 0.0)

@@ -16,4 +16,5 @@ GPT2 = Adapter(
     resid_mid=("ln_2", "in"),
     final_norm="ln_f",
     attn_norm="ln_1",
+    mlp_in="mlp",
 )

@@ -22,6 +22,7 @@ LLAMA = Adapter(
     resid_mid=("post_attention_layernorm", "in"),
     final_norm="norm",
     attn_norm="input_layernorm",
+    mlp_in="mlp",
     norm="rmsnorm",
 )
 

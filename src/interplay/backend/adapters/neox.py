@@ -16,4 +16,5 @@ NEOX = Adapter(
     parallel_residual_attr="use_parallel_residual",
     final_norm="final_layer_norm",
     attn_norm="input_layernorm",
+    mlp_in="mlp",
 )

@@ -89,15 +89,18 @@ def _as_vector(vector: Any, d_model: int) -> torch.Tensor:
     return vec
 
 
-def _generate(model: Model, ids: list[int], specs: list[Spec], steps: int) -> tuple[list[int], torch.Tensor]:
-    """Greedy continuation of ``ids`` (``steps`` tokens at most) and the first step's logits."""
+def greedy_generate(model: Model, ids: list[int], specs: Sequence[Spec], steps: int, **forward: Any
+                    ) -> tuple[list[int], torch.Tensor]:
+    """Greedy continuation of ``ids`` (``steps`` tokens at most, stopping at EOS or the context's end)
+    with ``specs`` on every pass, and the first step's logits (the prompt's next-token logits).
+    ``forward``: more options of every :meth:`Model.forward` (e.g. ``dictionaries=``, ``include_error=``)."""
     first: torch.Tensor | None = None
     eos = model.tokenizer.eos_token_id
     limit = model.cfg.n_ctx or 10**9
     new: list[int] = []
     while True:
         t = torch.tensor([ids + new], device=model.device)
-        out = model.forward(t, keep_positions=[t.shape[1] - 1], interventions=specs)
+        out = model.forward(t, keep_positions=[t.shape[1] - 1], interventions=specs, **forward)
         assert out.logits is not None
         logits = out.logits[0, 0].float()
         if first is None:
@@ -109,6 +112,26 @@ def _generate(model: Model, ids: list[int], specs: list[Spec], steps: int) -> tu
         if nxt == eos or t.shape[1] + 1 >= limit or len(new) >= steps:
             break
     return new, first
+
+
+def next_token_changes(tokenizer: Any, base_logits: torch.Tensor, steered_logits: torch.Tensor, k: int
+                       ) -> tuple[float, list[list[Any]], dict[str, dict[str, list[Any]]]]:
+    """How a next-token distribution moved: KL(baseline || steered) in nats, the ``k`` tokens whose
+    probability changed most (``[token, p_before, p_after]``, largest change first) and the top ``k``
+    next tokens of each run (``{"baseline": {"tokens", "probs"}, "steered": ...}``)."""
+    lp, lq = base_logits.float().log_softmax(-1), steered_logits.float().log_softmax(-1)
+    kl = max(0.0, float((lp.exp() * (lp - lq)).sum()))
+    prob, qrob = lp.exp(), lq.exp()
+    k = min(int(k), prob.shape[0])
+    moved = [int(i) for i in (qrob - prob).abs().topk(k).indices.tolist()]
+    nexts: dict[str, dict[str, list[Any]]] = {}
+    for key, probs in (("baseline", prob), ("steered", qrob)):
+        pv, iv = probs.topk(k)
+        nexts[key] = {"tokens": token_strings(tokenizer, [int(i) for i in iv.tolist()]),
+                      "probs": [float(x) for x in pv]}
+    changes: list[list[Any]] = [[t, float(prob[i]), float(qrob[i])]
+                                for t, i in zip(token_strings(tokenizer, moved), moved, strict=True)]
+    return kl, changes, nexts
 
 
 def steer(model: Model, prompt: str, vector: Any, *, layer: int, coeff: float = 1.0,
@@ -138,19 +161,10 @@ def steer(model: Model, prompt: str, vector: Any, *, layer: int, coeff: float = 
     spec = steer_spec(layer, vec, coeff=float(coeff), positions=positions, component=component)
     p = tokenize(model, prompt, "prompt")
     ids = [int(i) for i in p.ids[0, : p.lengths[0]].tolist()]
-    base_ids, base_first = _generate(model, ids, [], int(max_new_tokens))
-    steer_ids, steer_first = _generate(model, ids, [spec], int(max_new_tokens))
+    base_ids, base_first = greedy_generate(model, ids, [], int(max_new_tokens))
+    steer_ids, steer_first = greedy_generate(model, ids, [spec], int(max_new_tokens))
     tok = model.tokenizer
-    lp, lq = base_first.log_softmax(-1), steer_first.log_softmax(-1)
-    kl = max(0.0, float((lp.exp() * (lp - lq)).sum()))
-    prob, qrob = lp.exp(), lq.exp()
-    k = min(int(top_k), prob.shape[0])
-    moved = [int(i) for i in (qrob - prob).abs().topk(k).indices.tolist()]
-    nexts = {}
-    for key, probs in (("baseline", prob), ("steered", qrob)):
-        pv, iv = probs.topk(k)
-        nexts[key] = {"tokens": token_strings(tok, [int(i) for i in iv.tolist()]), "probs": [float(x) for x in pv]}
-    changes = [[t, float(prob[i]), float(qrob[i])] for t, i in zip(token_strings(tok, moved), moved, strict=True)]
+    kl, changes, nexts = next_token_changes(tok, base_first, steer_first, int(top_k))
     data = SteeringData(
         prompt=prompt, layer=layer, coeff=float(coeff), baseline_text=tok.decode(base_ids),
         steered_text=tok.decode(steer_ids), baseline_tokens=token_strings(tok, base_ids),
