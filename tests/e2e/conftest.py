@@ -244,3 +244,18 @@ def wait_for_file(path: Path, timeout: float = 15) -> str:
             return path.read_text()
         time.sleep(0.1)
     raise AssertionError(f"{path.name} never appeared: the value did not reach Python")
+
+
+def python_state(path: Path, check: Any, timeout: float = 30) -> dict[str, Any]:
+    """What the kernel last wrote to ``path`` (JSON), once ``check(state)`` holds."""
+    deadline, last = time.time() + timeout, None
+    while time.time() < deadline:
+        if path.exists() and path.stat().st_size:
+            try:
+                last = json.loads(path.read_text())
+            except json.JSONDecodeError:
+                last = None
+            if last is not None and check(last):
+                return last
+        time.sleep(0.1)
+    raise AssertionError(f"the value never reached Python: last state {last}")

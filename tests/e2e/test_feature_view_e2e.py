@@ -7,11 +7,18 @@ source. Without a source, steering says it needs a live model."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import ARTIFACTS, Lab, canvas_colours, error_outputs, open_and_run, write_notebook
+from tests.e2e.conftest import (
+    ARTIFACTS,
+    Lab,
+    canvas_colours,
+    error_outputs,
+    open_and_run,
+    python_state,
+    write_notebook,
+)
 
 XSS = "<img src=x onerror=alert(1)>"
 ROOT = ".interplay-feature"
@@ -30,19 +37,6 @@ def rows(page: Any, f: int) -> int:
     return int(page.locator(f"{card(f)} .interplay-feature-top .interplay-feature-example").count())
 
 
-def python_state(path: Path, check: Any, timeout: float = 20) -> dict[str, Any]:
-    """The view's state as the kernel last wrote it, once ``check(state)`` holds."""
-    deadline, last = time.time() + timeout, None
-    while time.time() < deadline:
-        if path.exists() and path.stat().st_size:
-            try:
-                last = json.loads(path.read_text())
-            except json.JSONDecodeError:
-                last = None
-            if last is not None and check(last):
-                return last
-        time.sleep(0.1)
-    raise AssertionError(f"the value never reached Python: last state {last}")
 
 
 def test_feature_view_steps_pages_labels_and_steers(page: Any, lab: Lab) -> None:

@@ -6,12 +6,17 @@ kernel computed. The keyboard does the same, and a token string never becomes ma
 
 from __future__ import annotations
 
-import json
-import time
-from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import ARTIFACTS, Lab, error_outputs, execute, open_and_run, write_notebook
+from tests.e2e.conftest import (
+    ARTIFACTS,
+    Lab,
+    error_outputs,
+    execute,
+    open_and_run,
+    python_state,
+    write_notebook,
+)
 
 ROOT = ".interplay-prompt-features"
 PROMPT = "When Mary and John went to the store, John gave a drink to"
@@ -24,19 +29,6 @@ SETUP = (
 )
 
 
-def python_state(path: Path, check: Any, timeout: float = 30) -> dict[str, Any]:
-    """What the kernel last wrote to ``path``, once ``check(state)`` holds."""
-    deadline, last = time.time() + timeout, None
-    while time.time() < deadline:
-        if path.exists() and path.stat().st_size:
-            try:
-                last = json.loads(path.read_text())
-            except json.JSONDecodeError:
-                last = None
-            if last is not None and check(last):
-                return last
-        time.sleep(0.1)
-    raise AssertionError(f"the value never reached Python: last state {last}")
 
 
 def test_prompt_token_latent_examples_steer(page: Any, lab: Lab) -> None:

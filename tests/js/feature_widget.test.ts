@@ -8,35 +8,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import widget from "../../js/widgets/feature";
 import { DEFAULT_STATE, type FeatureState } from "../../js/views/feature_model";
+import { FakeModel } from "./fake_model";
 import { payloadOf } from "./helpers";
 
-type Handler = (...args: unknown[]) => void;
-
 /** A model with a comm: `send` records the request; `reply` delivers Python's answer. */
-class CommModel {
-  handlers = new Map<string, Set<Handler>>();
-  sets: [string, unknown][] = [];
-  saved = 0;
+class CommModel extends FakeModel<FeatureState> {
   sent: Record<string, unknown>[] = [];
-  constructor(public traits: FeatureState) {}
-  get<K extends keyof FeatureState>(k: K): FeatureState[K] {
-    return this.traits[k];
-  }
-  set<K extends keyof FeatureState>(k: K, v: FeatureState[K]): void {
-    this.traits = { ...this.traits, [k]: v };
-    this.sets.push([k, v]);
-    for (const cb of this.handlers.get(`change:${k}`) ?? []) cb();
-  }
-  save_changes(): void {
-    this.saved++;
-  }
-  on(name: string, cb: Handler): void {
-    if (!this.handlers.has(name)) this.handlers.set(name, new Set());
-    this.handlers.get(name)?.add(cb);
-  }
-  off(name?: string | null, cb?: Handler | null): void {
-    if (name && cb) this.handlers.get(name)?.delete(cb);
-  }
   send(content: unknown): void {
     this.sent.push(content as Record<string, unknown>);
   }
