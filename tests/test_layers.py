@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "interplay"
-CORE = {"interplay.errors", "interplay._lazy", "interplay._deprecation", "interplay._version"}
+CORE = {"interplay.errors", "interplay.checks", "interplay._lazy", "interplay._deprecation", "interplay._version"}
 NUMPY = {"numpy"}
 NOTEBOOK = {"traitlets", "anywidget", "ipywidgets", "IPython"}
 TABLES = {"pandas", "matplotlib", "networkx"}  # .to_dataframe() / .plot() / .to_networkx(), imported lazily
