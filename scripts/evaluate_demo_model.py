@@ -21,13 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
 from interplay.tasks.dataset import DEMO_MODEL_DIR  # noqa: E402
+from scripts._args import existing_dir  # noqa: E402
 from scripts.demo_model.card import render_model_card  # noqa: E402
 from scripts.demo_model.evaluation import evaluate, model_files  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--dir", type=Path, default=DEMO_MODEL_DIR)
+    p.add_argument("--dir", type=existing_dir, default=DEMO_MODEL_DIR)
     p.add_argument(
         "--render-only",
         action="store_true",

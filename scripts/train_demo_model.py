@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
 from interplay.tasks.dataset import DEMO_MODEL_DIR  # noqa: E402
+from scripts._args import existing_file, integer, number  # noqa: E402
 from scripts.demo_model import corpus, evaluation  # noqa: E402
 
 BOS, EOS, PAD = "<|bos|>", "<|eos|>", "<|pad|>"
@@ -207,9 +208,12 @@ def log_eval(model: Any, tokenizer: Any, sets: dict[str, Any], step: int) -> Non
     eager attention, as ``evaluation.load`` measures the card.
     """
     import numpy as np
+    from transformers import PreTrainedTokenizerFast
 
     import interplay
 
+    if not isinstance(tokenizer, PreTrainedTokenizerFast):  # interplay.load takes a Hugging Face tokenizer
+        tokenizer = PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token=BOS, eos_token=EOS, pad_token=PAD)
     model.set_attn_implementation("eager")
     try:
         m = evaluation.summarize(interplay.load(model, tokenizer), sets)
@@ -233,23 +237,23 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line; its defaults are the committed run's recipe (training.json records it)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=DEMO_MODEL_DIR)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--steps", type=int, default=10000)
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--seed", type=integer(0), default=0)
+    p.add_argument("--steps", type=integer(1), default=10000)
+    p.add_argument("--batch-size", type=integer(1), default=32)
     p.add_argument(
         "--schedule",
-        type=Path,
+        type=existing_file,
         help="JSON list of phases overriding corpus.SCHEDULE: "
         '[{"name": ..., "share": fraction of --steps or null for the rest, "mixture": {task: share}}]',
     )
-    p.add_argument("--eval-every", type=int, default=0, help="log the model card's summary every N steps")
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--warmup", type=int, default=150)
-    p.add_argument("--d-model", type=int, default=128)
-    p.add_argument("--layers", type=int, default=4)
-    p.add_argument("--heads", type=int, default=4)
-    p.add_argument("--n-positions", type=int, default=128)
-    p.add_argument("--vocab-size", type=int, default=2048)
+    p.add_argument("--eval-every", type=integer(0), default=0, help="log the model card's summary every N steps")
+    p.add_argument("--lr", type=number(0.0), default=2e-3)
+    p.add_argument("--warmup", type=integer(0), default=150)
+    p.add_argument("--d-model", type=integer(1), default=128)
+    p.add_argument("--layers", type=integer(1), default=4)
+    p.add_argument("--heads", type=integer(1), default=4)
+    p.add_argument("--n-positions", type=integer(2), default=128)
+    p.add_argument("--vocab-size", type=integer(16), default=2048)
     p.add_argument("--embed-init-std", type=float, default=0.1)
     p.add_argument(
         "--pos-init",
@@ -258,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="initial position embeddings: random normal in every dimension, or sinusoids in a subspace "
         "of their own (--pos-dims)",
     )
-    p.add_argument("--pos-dims", type=int, default=32, help="dimensions of the sinusoidal position subspace")
+    p.add_argument("--pos-dims", type=integer(0), default=32, help="dimensions of the sinusoidal position subspace")
     p.add_argument(
         "--prev-token-prior",
         type=float,
@@ -276,13 +280,26 @@ def build_parser() -> argparse.ArgumentParser:
     # The result depends on the thread count; the committed weights were trained on one thread (two
     # are about 1.2x faster on an idle 2-core machine, and on a busy one two OpenMP threads competing
     # with another process ran 35x slower than one: 3.5 s vs 0.1 s per step).
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--log-every", type=int, default=100)
+    p.add_argument("--threads", type=integer(1), default=1)
+    p.add_argument("--log-every", type=integer(1), default=100)
     return p
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The checked arguments (a bad one exits with code 2 and the usage line, like argparse's own)."""
+    p = build_parser()
+    args = p.parse_args(argv)
+    if args.d_model % args.heads:
+        p.error(f"argument --heads: {args.heads} does not divide --d-model {args.d_model}: "
+                "it must be a divisor of --d-model")
+    if args.pos_init == "sinusoidal" and (args.pos_dims % 2 or not 2 <= args.pos_dims <= args.d_model - 2):
+        p.error(f"argument --pos-dims: {args.pos_dims} with --pos-init sinusoidal: it must be an even number "
+                f"between 2 and {args.d_model - 2} (--d-model - 2)")
+    return args
+
+
 def main(argv: list[str] | None = None) -> dict[str, object]:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
 
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast

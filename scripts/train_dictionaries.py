@@ -26,6 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
+from scripts._args import integer  # noqa: E402
 from scripts.demo_dictionaries import card, evaluation  # noqa: E402
 from scripts.demo_model import corpus  # noqa: E402
 
@@ -93,9 +94,9 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=DEMO_DICTIONARIES_DIR)
-    p.add_argument("--steps", type=int, default=TRAINING["steps"])
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--steps", type=integer(1), default=TRAINING["steps"])
+    p.add_argument("--seed", type=integer(0), default=0)
+    p.add_argument("--threads", type=integer(1), default=1)
     p.add_argument("--checkpoint", type=Path, default=None, help="checkpoint directory (resumes from it)")
     p.add_argument("--card-only", action="store_true", help="measure the dictionaries in --out, rewrite the card")
     args = p.parse_args(argv)

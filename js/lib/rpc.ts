@@ -54,9 +54,17 @@ interface ModelState {
   pending: Map<string, Pending>;
   cache: Map<string, Promise<unknown>>;
   listener: (msg: unknown, buffers?: unknown) => void;
+  /** Called when the model's comm closes or the model is destroyed (kernel restarted, widget closed). */
+  onClose: () => void;
 }
 
+/** Events after which no answer can come: the comm closed (kernel restarted or shut down), the model destroyed. */
+export const CLOSE_EVENTS = ["comm:close", "destroy"] as const;
+export const CLOSED_MESSAGE = "the connection to the kernel closed (was the kernel restarted?): re-run the cell to show the view again";
+
 const states = new WeakMap<object, ModelState>();
+/** Models whose comm closed: a request to one fails at once (nothing could answer it). */
+const closedModels = new WeakSet<object>();
 let counter = 0;
 
 /** A unique request id (unique per page: a counter, a timestamp and some randomness). */
@@ -112,8 +120,13 @@ function stateOf(model: RpcModel): ModelState {
     pending: new Map(),
     cache: new Map(),
     listener: (msg: unknown, buffers?: unknown) => onResponse(state, msg, buffers),
+    onClose: () => {
+      closedModels.add(model);
+      disposeRpc(model, CLOSED_MESSAGE);
+    },
   };
   model.on("msg:custom", state.listener as (...args: unknown[]) => void);
+  for (const name of CLOSE_EVENTS) model.on(name, state.onClose);
   states.set(model, state);
   return state;
 }
@@ -154,6 +167,10 @@ export function request<T = unknown>(model: RpcModel, method: string, params: ob
   }
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const promise = new Promise<T>((resolve, reject) => {
+    if (closedModels.has(model)) {
+      reject(new RpcError(`cannot send "${method}": ${CLOSED_MESSAGE}`, method));
+      return;
+    }
     if (typeof model.send !== "function") {
       reject(new RpcError(`cannot send "${method}": this widget model has no send()`, method));
       return;
@@ -201,18 +218,21 @@ export function pendingCount(model: RpcModel): number {
 }
 
 /**
- * Stop listening to the model: pending requests are rejected, the cache dropped. Only for a model
- * that is closing: every view of one model shares its listener and cache.
+ * Stop listening to the model: pending requests are rejected (their error says `reason`), the cache
+ * dropped. Only for a model that is closing: every view of one model shares its listener and cache.
+ * Called by itself when the model's comm closes or the model is destroyed (`CLOSE_EVENTS`), so a
+ * view waiting for an answer shows an error instead of waiting for its timeout.
  */
-export function disposeRpc(model: RpcModel): void {
+export function disposeRpc(model: RpcModel, reason = "the view was closed"): void {
   const state = states.get(model);
   if (!state) return;
+  states.delete(model);
   model.off("msg:custom", state.listener as (...args: unknown[]) => void);
+  for (const name of CLOSE_EVENTS) model.off(name, state.onClose);
   for (const [, p] of state.pending) {
     clearTimeout(p.timer);
-    p.reject(new RpcError(`request "${p.method}" cancelled: the view was closed`, p.method));
+    p.reject(new RpcError(`request "${p.method}" cancelled: ${reason}`, p.method));
   }
   state.pending.clear();
   state.cache.clear();
-  states.delete(model);
 }

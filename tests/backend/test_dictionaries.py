@@ -312,7 +312,7 @@ def test_an_intervention_on_the_latents_edits_them_before_decoding(demo_model: A
     torch.testing.assert_close(t.logits, by_hand.logits, atol=1e-4, rtol=0)
     with pytest.raises(DictionaryError, match=r"pass that dictionary in dictionaries= \(spliced latents here: none\)"):
         demo_model.run(PROMPTS[0], interventions={f"{hook}.sae.acts": ablate})
-    with pytest.raises(DictionaryError, match=r"returned \(3,\)"):
+    with pytest.raises(DictionaryError, match=r"returned shape \(3,\)"):
         demo_model.run(PROMPTS[0], dictionaries=[sae], interventions={f"{hook}.sae.acts": lambda a, n: torch.zeros(3)})
 
 
@@ -364,7 +364,7 @@ def test_bad_dictionaries_arguments(demo_model: Any) -> None:
         demo_model.run("hi", dictionaries=[sae, SAE(128, 256, hook="resid_post.0")])
     with pytest.raises(DictionaryError, match=r"accepted: interplay.SAE, interplay.Transcoder"):
         demo_model.run("hi", dictionaries=[torch.nn.Linear(2, 2)])  # type: ignore[list-item]
-    with pytest.raises(DictionaryError, match="got int"):
+    with pytest.raises(DictionaryError, match=r"got 3 \(a int\)"):
         demo_model.run("hi", dictionaries=3)  # type: ignore[arg-type]
     with pytest.raises(DictionaryError, match="include_error=1"):
         demo_model.run("hi", dictionaries=[sae], include_error=1)  # type: ignore[arg-type]

@@ -177,7 +177,7 @@ def _edit_cfg(folder: Path, **changes: Any) -> None:
 
 
 def test_missing_files(tmp_path: Path, saelens_dir: Path) -> None:
-    with pytest.raises(DictionaryError, match=r"does not exist: a dictionary is a directory holding cfg.json"):
+    with pytest.raises(DictionaryError, match=r"does not exist: accepted: a directory holding cfg.json"):
         load_dictionary(tmp_path / "nothing")
     (tmp_path / "file").write_text("x")
     with pytest.raises(DictionaryError, match="is a file, not a directory"):

@@ -36,7 +36,7 @@ def test_load_with_dtype(tokenizer: Any, tmp_path: Path) -> None:
 
 
 def test_missing_path_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(OSError):
+    with pytest.raises(interplay.InterplayError, match=r"model=.*nope' does not exist \(it is a local path, not a hub name\)"):
         interplay.load(tmp_path / "nope")
 
 

@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import type { CircuitState } from "../../js/views/circuit_model";
+import { CLOSE_EVENTS } from "../../js/lib/rpc";
 import { CircuitView } from "../../js/views/circuit";
 import circuitWidget from "../../js/widgets/circuit";
 import { circuitState } from "./circuit_fixture";
@@ -171,7 +172,8 @@ describe("circuit widget glue", () => {
     model.set("k", 2);
     expect(visible(root)).toEqual(["0", "1"]);
     cleanup();
-    expect(model.listenerCount()).toBe(1); // only rpc.ts's msg:custom listener, shared by every view of the model
+    // only rpc.ts's listeners (msg:custom and its CLOSE_EVENTS), shared by every view of the model
+    expect(model.listenerCount()).toBe(1 + CLOSE_EVENTS.length);
     expect(el.querySelector(".interplay-circuit")).toBeNull();
   });
 });

@@ -20,9 +20,10 @@ from scripts.demo_model.evaluation import (  # noqa: E402
 
 
 def tiny_model(attn: str = "sdpa") -> Any:
+    # vocab_size >= the test tokenizer's 398 tokens: load refuses a tokenizer of a larger vocabulary
     torch.manual_seed(0)
     config = transformers.GPT2Config(
-        vocab_size=40, n_positions=32, n_embd=32, n_layer=2, n_head=4, bos_token_id=0, eos_token_id=0
+        vocab_size=512, n_positions=32, n_embd=32, n_layer=2, n_head=4, bos_token_id=0, eos_token_id=0
     )
     config._attn_implementation = attn
     return transformers.GPT2LMHeadModel(config).eval()

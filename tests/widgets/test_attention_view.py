@@ -64,10 +64,10 @@ def test_pattern_request_windows_and_strides(view_and_trace: tuple[Any, Any]) ->
 @pytest.mark.parametrize(
     ("method", "params", "match"),
     [
-        ("pattern", {"layer": 5, "head": 0}, "layer 5 is out of range"),
-        ("pattern", {"layer": 0, "head": 9}, "head 9 is out of range"),
+        ("pattern", {"layer": 5, "head": 0}, r"layer must be an integer in 0\.\.\d+; got 5"),
+        ("pattern", {"layer": 0, "head": 9}, r"head must be an integer in 0\.\.\d+; got 9"),
         ("pattern", {"layer": 0, "head": 0, "q0": 3, "q1": 2}, "outside the"),
-        ("row", {"layer": 0, "head": 0, "query": 99}, "query 99 is out of range"),
+        ("row", {"layer": 0, "head": 0, "query": 99}, r"query must be an integer in 0\.\.\d+; got 99"),
         ("nope", {}, "unknown request 'nope'"),
     ],
 )
@@ -93,7 +93,7 @@ def test_request_messages_answer_with_buffers_or_errors(view_and_trace: tuple[An
     view._on_custom_msg(view, {"type": "something-else"}, [])
     (ok, ok_buffers), (err, _) = messages
     assert ok["ok"] and ok["id"] == "a" and ok["buffer_paths"] == [["values", "data"]] and len(ok_buffers) == 1
-    assert not err["ok"] and "query 999 is out of range" in err["error"]
+    assert not err["ok"] and "query must be an integer in" in err["error"] and "got 999" in err["error"]
 
 
 def test_batch_index_switches_sequence_and_selection_is_validated(view_and_trace: tuple[Any, Any]) -> None:

@@ -35,6 +35,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from interplay.backend import arguments
 from interplay.backend.names import BLOCK_SUFFIXES, GLOBAL_NAMES, NameLike
 from interplay.errors import DictionaryError
 
@@ -83,8 +84,7 @@ class Dictionary(nn.Module):
             )
         if architecture == "topk" and (isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= d_sae):
             raise DictionaryError(f"k={k!r}: a TopK dictionary keeps k latents per token, an integer in 1..d_sae={d_sae}")
-        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-            raise DictionaryError(f"dtype={dtype!r}: a dictionary's weights are a floating-point torch dtype, e.g. torch.float32")
+        dtype = arguments.dtype("dtype", dtype, error=DictionaryError)
         if not isinstance(name, str):
             raise DictionaryError(f"name={name!r}: a dictionary's name is a string, e.g. 'demo/resid_post.2'")
         if not isinstance(apply_b_dec_to_input, bool):
@@ -98,7 +98,9 @@ class Dictionary(nn.Module):
         self.k: int | None = k if architecture == "topk" else None
         self.apply_b_dec_to_input = bool(apply_b_dec_to_input)
         self.name = name
-        factory: dict[str, Any] = {"dtype": dtype, "device": device}
+        factory: dict[str, Any] = {"dtype": dtype,
+                                   "device": None if device is None else arguments.device("device", device,
+                                                                                          error=DictionaryError)}
         w_dec = torch.randn(d_sae, d_out, **factory)
         w_dec = w_dec / w_dec.norm(dim=-1, keepdim=True).clamp_min(1e-8)
         self.W_dec = nn.Parameter(w_dec)

@@ -32,6 +32,7 @@ from typing import Any
 import torch
 
 from interplay._version import __version__
+from interplay.backend import arguments
 from interplay.backend.dictionaries import SAE, Dictionary, Transcoder
 from interplay.errors import DictionaryError
 
@@ -124,6 +125,10 @@ def load_dictionary(path_or_name: str | os.PathLike[str], *, dtype: torch.dtype 
     """
     if not isinstance(path_or_name, (str, os.PathLike)):
         raise DictionaryError(f"path_or_name={path_or_name!r}: pass a directory (str or Path) or a demo dictionary's name")
+    if dtype is not None:
+        dtype = arguments.dtype("dtype", dtype, error=DictionaryError)
+    if device is not None:
+        device = arguments.device("device", device, error=DictionaryError)
     root = Path(path_or_name)
     if not root.exists() and isinstance(path_or_name, str) and not os.path.isabs(path_or_name):
         demo = _demo(path_or_name)
@@ -131,8 +136,11 @@ def load_dictionary(path_or_name: str | os.PathLike[str], *, dtype: torch.dtype 
             return demo
     if not root.is_dir():
         what = "is a file, not a directory" if root.exists() else "does not exist"
-        raise DictionaryError(f"{os.fspath(root)!r} {what}: a dictionary is a directory holding "
-                              f"{CFG_FILENAME} and {WEIGHTS_FILENAME}")
+        from interplay.backend.demo_dictionaries import PREFIX, demo_dictionary_names
+
+        demos = ", ".join(repr(PREFIX + n) for n in demo_dictionary_names()[:4])
+        raise DictionaryError(f"path_or_name={os.fspath(root)!r} {what}: accepted: a directory holding "
+                              f"{CFG_FILENAME} and {WEIGHTS_FILENAME}, or a demo dictionary's name ({demos}...)")
     for fname in (CFG_FILENAME, WEIGHTS_FILENAME):
         if not (root / fname).is_file():
             raise DictionaryError(f"{os.fspath(root)!r} has no {fname}; a dictionary directory holds "

@@ -17,6 +17,7 @@ circuit graph pass) hand theirs to :meth:`Model.forward`, which holds them in th
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from torch import nn
 from interplay.backend.attention import AttentionHook, attention_internals
 from interplay.backend.layout import Layout
 from interplay.backend.names import split_name
-from interplay.errors import ShapeError
+from interplay.errors import InterplayError, ShapeError
 
 Intervention = Callable[[torch.Tensor, str], "torch.Tensor | None"]
 
@@ -53,17 +54,48 @@ class _Plan:
                 raise
             if new is None:
                 continue
-            if not isinstance(new, torch.Tensor):
-                raise ShapeError(f"the intervention on {name!r} returned {type(new).__name__}, not a tensor (or None)")
-            if new.shape != act.shape:
-                raise ShapeError(
-                    f"the intervention on {name!r} returned shape {tuple(new.shape)}, "
-                    f"but the activation has shape {tuple(act.shape)}"
-                )
-            act = new.to(dtype=act.dtype, device=act.device)
+            act = replacement(name, new, act)
         if name in self.capture:
             self.store[name] = act.detach() if self.detach else act
         return act
+
+
+def replacement(name: str, new: Any, act: torch.Tensor, error: type[InterplayError] = ShapeError) -> torch.Tensor:
+    """What an intervention on ``name`` returned, checked and cast to the activation's dtype and device:
+    a real floating-point tensor of the activation's shape (a bool or integer tensor is refused, not
+    turned into 0/1 or truncated values)."""
+    want = f"a floating-point tensor of the activation's shape {tuple(act.shape)} (or None to keep it)"
+    if not isinstance(new, torch.Tensor):
+        raise error(f"the intervention on {name!r} returned {new!r:.60} (a {type(new).__name__}); accepted: {want}")
+    if new.shape != act.shape:
+        raise error(f"the intervention on {name!r} returned shape {tuple(new.shape)}; accepted: {want}")
+    if not new.dtype.is_floating_point:
+        hint = " (a comparison such as act > 0 gives bools: multiply instead, act * (act > 0))" \
+            if new.dtype == torch.bool else ""
+        raise error(f"the intervention on {name!r} returned a {str(new.dtype).removeprefix('torch.')} tensor; "
+                    f"accepted: {want}{hint}")
+    if new.is_meta:
+        raise error(f"the intervention on {name!r} returned a tensor on the meta device (it holds no values); "
+                    f"accepted: {want}")
+    return new.to(dtype=act.dtype, device=act.device)
+
+
+def check_intervention(key: Any, fn: Any) -> Intervention:
+    """An intervention is a function callable as ``fn(activation, name)``."""
+    if not callable(fn):
+        raise InterplayError(f"the intervention for {key!r} is {fn!r:.60} (a {type(fn).__name__}), not a function; "
+                             "accepted: fn(activation, name) returning a tensor or None")
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin or C function: nothing to check
+        return fn  # type: ignore[no-any-return]
+    try:
+        sig.bind(None, None)
+    except TypeError:
+        raise InterplayError(f"the intervention for {key!r} has the signature {getattr(fn, '__name__', 'fn')}{sig}; "
+                             "accepted: a function called as fn(activation, name) (two arguments), e.g. "
+                             "lambda act, name: act * 0") from None
+    return fn  # type: ignore[no-any-return]
 
 
 def _first(output: Any) -> torch.Tensor:

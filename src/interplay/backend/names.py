@@ -83,7 +83,7 @@ def resolve(name: NameLike, n_layers: int, available: Sequence[str]) -> list[str
     """
     avail = set(available)
     if isinstance(name, tuple):
-        if len(name) != 2 or not isinstance(name[0], str) or not isinstance(name[1], int):
+        if len(name) != 2 or not isinstance(name[0], str) or not isinstance(name[1], int) or isinstance(name[1], bool):
             raise HookNameError(f"a name tuple is (short_name, layer), e.g. ('pattern', 3); got {name!r}")
         short, layer = name
         if short not in BLOCK_SUFFIXES:

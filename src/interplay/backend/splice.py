@@ -26,7 +26,7 @@ from typing import Any
 import torch
 
 from interplay.backend.dictionaries import Dictionary
-from interplay.backend.hooks import Intervention
+from interplay.backend.hooks import Intervention, replacement
 from interplay.backend.layout import Layout
 from interplay.backend.names import split_name
 from interplay.errors import DictionaryError
@@ -157,12 +157,12 @@ def _entries(dictionaries: Dictionaries, resolve: Any) -> list[Dictionary]:
             _check_type(d)
         return items
     raise DictionaryError(f"dictionaries must be {{hook: SAE or Transcoder}}, a list of them, or one; got "
-                          f"{type(dictionaries).__name__}")
+                          f"{dictionaries!r:.60} (a {type(dictionaries).__name__})")
 
 
 def _check_type(d: object) -> None:
     if not isinstance(d, Dictionary):
-        raise DictionaryError(f"dictionaries holds a {type(d).__name__}; accepted: interplay.SAE, interplay.Transcoder "
+        raise DictionaryError(f"dictionaries holds {d!r:.60} (a {type(d).__name__}); accepted: interplay.SAE, interplay.Transcoder "
                               "(interplay.load_dictionary(path) reads one from disk)")
 
 
@@ -191,11 +191,7 @@ def _edit_latents(splice: Splice, name: str, acts: torch.Tensor) -> torch.Tensor
         new = fn(acts, name)
         if new is None:
             continue
-        if not isinstance(new, torch.Tensor) or new.shape != acts.shape:
-            got = tuple(new.shape) if isinstance(new, torch.Tensor) else type(new).__name__
-            raise DictionaryError(f"the intervention on {name!r} returned {got}; it must return the latents' shape "
-                                  f"{tuple(acts.shape)} (or None)")
-        acts = new.to(dtype=acts.dtype, device=acts.device)
+        acts = replacement(name, new, acts, DictionaryError)
     return acts
 
 

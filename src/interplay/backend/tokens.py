@@ -34,10 +34,12 @@ def tokenize(tokenizer: Any, prompts: list[str], n_ctx: int | None, prepend_bos:
         elif prepend_bos is False and ids and ids[0] == bos:
             ids = ids[1:]
         if not ids:
-            raise PromptError(f"prompt {i} ({p!r}) gives no tokens")
+            raise PromptError(f"prompt {i} ({p!r}) gives no tokens (prepend_bos=False removed the only one?); "
+                              "accepted: a prompt of at least one token")
         if n_ctx is not None and len(ids) > n_ctx:
             raise PromptError(
-                f"prompt {i} has {len(ids)} tokens, but the model's context is {n_ctx} tokens; shorten it"
+                f"prompt {i} has {len(ids)} tokens, but the model's context is {n_ctx} tokens; accepted: at most "
+                f"{n_ctx} tokens (shorten it)"
             )
         rows.append(ids)
     width = max(len(r) for r in rows)

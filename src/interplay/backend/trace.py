@@ -50,7 +50,10 @@ class Trace:
     def _resolve(self, key: NameLike) -> list[str]:
         if isinstance(key, str) and key in self.activations:  # a dictionary's record, e.g. "...sae.acts"
             return [key]
-        names = resolve(key, self.model.cfg.n_layers, self.model.layout.names)
+        try:
+            names = resolve(key, self.model.cfg.n_layers, self.model.layout.names)
+        except HookNameError as exc:
+            raise type(exc)(f"trace[{key!r:.60}]: {exc}") from None
         missing = [n for n in names if n not in self.activations]
         if missing:
             have = ", ".join(self.activations) or "nothing"

@@ -29,6 +29,9 @@ def text_neuron_activations(
 ) -> Any:
     """``tokens`` (one list of strings, or one per sample) and ``activations`` [n_tokens, n_layers,
     n_neurons] (or a list of them, one per sample; torch or numpy)."""
+    for name, value in (("first_dimension_name", first_dimension_name), ("second_dimension_name", second_dimension_name)):
+        if value is not None and not isinstance(value, str):
+            raise ViewError(f"{name} must be a string (e.g. 'Layer') or None; got {value!r} (a {type(value).__name__})")
     single = isinstance(tokens, (list, tuple)) and bool(tokens) and all(isinstance(t, str) for t in tokens)
     samples: list[Any]
     acts: list[Any]

@@ -108,7 +108,10 @@ class AttributionData(Data):
     def check_explainable(self, index: Any, what: str = "index") -> int:
         """``index`` if ``tokens[index]`` can be explained (it has tokens before it), else a clear error."""
         n = len(self.tokens)
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 1 <= index < n:
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise InterplayError(f"{what} {index!r} (a {type(index).__name__}) is not a token position: it must be "
+                                 f"an integer in 1..{n - 1} (token 0 has nothing before it)")
+        if not 1 <= index < n:
             raise InterplayError(f"{what} {index!r} is out of range: tokens 1..{n - 1} can be explained "
                                  "(token 0 has nothing before it)")
         return int(index)

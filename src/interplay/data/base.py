@@ -102,7 +102,7 @@ class Data:
                 elif not has_default:
                     raise ResultFileError(f"{where}: {f.name!r} is missing")
             elif f.name in meta:
-                kwargs[f.name] = meta[f.name]
+                kwargs[f.name] = _check_plain(meta[f.name], f, where)
             elif not has_default:
                 raise ResultFileError(f"{where}: field {f.name!r} is missing")
         try:
@@ -145,6 +145,23 @@ class Data:
             else:
                 parts.append(f"{f.name}={v!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
+
+
+_PLAIN: dict[str, tuple[type, ...]] = {"list": (list,), "dict": (dict,), "str": (str,), "bool": (bool,),
+                                       "int": (int,), "float": (int, float)}
+
+
+def _check_plain(value: Any, f: dataclasses.Field[Any], where: str) -> Any:
+    """A saved plain field against its annotation's outer type (``list[str]`` -> a list): a file whose
+    field has another type is named, not left to fail inside the data class."""
+    annotation = str(f.type)
+    head = annotation.split("[", 1)[0].strip()
+    accepted = _PLAIN.get(head) if "|" not in annotation and "Optional" not in annotation else None
+    if accepted is not None and (not isinstance(value, accepted) or (isinstance(value, bool) and head != "bool")):
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise ResultFileError(f"{where}: field {f.name!r} is {shown} (a {type(value).__name__}); "
+                              f"it must be a {annotation}")
+    return value
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -48,7 +48,9 @@ def write(path: str | os.PathLike[str], kind: str, data_version: int, meta: Mapp
     """Write one result file (atomically: a partial file never replaces a good one)."""
     from interplay._version import __version__
 
-    target = Path(path)
+    target = _path(path)
+    if not target.parent.is_dir():
+        raise ResultFileError(f"cannot save {target}: the folder {target.parent} does not exist (create it first)")
     header = {"format": FORMAT, "format_version": FORMAT_VERSION, "kind": kind, "data_version": data_version,
               "interplay": __version__, "meta": dict(meta),
               "arrays": {k: {"dtype": v.dtype.str, "shape": list(v.shape)} for k, v in arrays.items()}}
@@ -72,7 +74,7 @@ def write(path: str | os.PathLike[str], kind: str, data_version: int, meta: Mapp
 def read(path: str | os.PathLike[str], *, arrays: bool = True) -> Contents:
     """Read and check a result file (see the module docstring for what is checked); with
     ``arrays=False`` only its header (kind and metadata)."""
-    p = Path(path)
+    p = _path(path)
     if not p.exists():
         raise ResultFileError(f"{p}: no such file")
     if p.is_dir():
@@ -103,6 +105,13 @@ def read(path: str | os.PathLike[str], *, arrays: bool = True) -> Contents:
     except (EOFError, zlib.error, OSError, ValueError) as exc:
         raise ResultFileError(f"{p} is truncated or corrupted ({type(exc).__name__}: {exc})") from None
     return Contents(header["kind"], int(header["data_version"]), dict(header["meta"]), loaded)
+
+
+def _path(path: Any) -> Path:
+    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
+        raise ResultFileError(f"path must be a file path (a str or os.PathLike); got {path!r} "
+                              f"(a {type(path).__name__})")
+    return Path(path)
 
 
 def _header(p: Path, raw: bytes) -> dict[str, Any]:

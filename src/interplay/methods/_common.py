@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import numbers
+from typing import TYPE_CHECKING, Any
 
 from interplay.data.tokens import token_strings
 from interplay.errors import InterplayError
@@ -29,25 +30,37 @@ def as_trace(model_or_trace: Model | Trace, prompt: str | None, method: str) -> 
                          f"first, not a {type(model_or_trace).__name__}")
 
 
+def require_model(model: Any, method: str) -> Model:
+    """``model`` itself if it is an interplay Model, else an error naming ``method`` and what it got."""
+    from interplay.backend.model import Model
+
+    if not isinstance(model, Model):
+        raise InterplayError(f"{method} takes an interplay Model first (interplay.load(...)), not a {type(model).__name__}")
+    return model
+
+
 def check_batch(trace: Trace, batch: int) -> None:
     if isinstance(batch, bool) or not isinstance(batch, int) or not 0 <= batch < len(trace.prompts):
         raise InterplayError(f"batch={batch!r} is out of range: the trace has {len(trace.prompts)} prompts "
                              f"(0..{len(trace.prompts) - 1})")
 
 
-def single_token_id(model: Model, token: str | int) -> int:
-    """The id of ``token`` (a string that must be exactly one token, or an id)."""
-    if isinstance(token, int) and not isinstance(token, bool):
-        if not 0 <= token < model.cfg.d_vocab:
-            raise InterplayError(f"token id {token} is outside the vocabulary (0..{model.cfg.d_vocab - 1})")
-        return token
+def single_token_id(model: Model, token: str | int, what: str = "token") -> int:
+    """The id of ``token`` (a string that must be exactly one token, or an id); ``what`` names the argument."""
+    top = model.cfg.d_vocab - 1
+    if isinstance(token, numbers.Integral) and not isinstance(token, bool):
+        if not 0 <= token <= top:
+            raise InterplayError(f"{what}={token}: token id {token} is outside the vocabulary (ids 0..{top})")
+        return int(token)
     if not isinstance(token, str) or not token:
-        raise InterplayError(f"a target token must be a non-empty string or an id, got {token!r}")
+        raise InterplayError(f"{what} must be a non-empty string (one token) or a token id in 0..{top}; got {token!r}"
+                             f" (a {type(token).__name__})")
     ids = model.tokenizer(token, add_special_tokens=False)["input_ids"]
     if len(ids) != 1:
         pieces = model.tokenizer.convert_ids_to_tokens(ids)
         hint = f" (' {token}' with a leading space?)" if not token.startswith(" ") else ""
-        raise InterplayError(f"{token!r} is not a single token: it splits into {len(ids)} tokens {pieces}{hint}")
+        raise InterplayError(f"{what}={token!r} is not a single token: it splits into {len(ids)} tokens {pieces}{hint}; "
+                             f"{what} must be one token (a string the tokenizer keeps whole, or an id)")
     return int(ids[0])
 
 

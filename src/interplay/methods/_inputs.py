@@ -77,7 +77,8 @@ def _as_list(prompts: str | Sequence[str], what: str) -> list[str]:
     if isinstance(prompts, str):
         return [prompts]
     if not isinstance(prompts, Sequence) or not all(isinstance(p, str) for p in prompts):
-        raise PromptError(f"{what} must be a prompt string, a list of strings, or a task dataset")
+        raise PromptError(f"{what} must be a prompt string, a list of strings, or a task dataset; got {prompts!r:.80} "
+                          f"(a {type(prompts).__name__})")
     if not prompts:
         raise PromptError(f"{what} is an empty list of prompts")
     return list(prompts)

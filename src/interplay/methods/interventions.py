@@ -17,7 +17,8 @@ canonical layout (``[batch, pos, ...]``; ``[batch, pos, head, d_head]`` for q/k/
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import numbers
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import torch
@@ -56,6 +57,16 @@ def _tensor(x: Any, what: str) -> torch.Tensor:
         raise InterplayError(f"{what} must be a tensor or an array, not {type(x).__name__} ({exc})") from None
 
 
+def _integers(name: str, value: Any, accepted: str) -> list[int]:
+    """One integer or a list of them (bools and strings refused), for ``positions=`` and ``heads=``."""
+    raw = value.tolist() if hasattr(value, "tolist") else value  # a tensor or an array of indices
+    raw = [raw] if isinstance(raw, numbers.Integral) else raw
+    items = None if isinstance(raw, (str, bytes)) or not isinstance(raw, Iterable) else list(raw)
+    if items is None or any(isinstance(i, bool) or not isinstance(i, numbers.Integral) for i in items):
+        raise InterplayError(f"{name}={value!r} must be an integer or a list of integers: {accepted}")
+    return [int(i) for i in items]
+
+
 def _mask(act: torch.Tensor, full: str, positions: Sequence[int] | int | None,
           heads: Sequence[int] | int | None) -> torch.Tensor:
     """A boolean mask, broadcastable to ``act``, of what the selection covers."""
@@ -67,14 +78,14 @@ def _mask(act: torch.Tensor, full: str, positions: Sequence[int] | int | None,
     sel: dict[str, list[int]] = {}
     if positions is not None:
         width = act.shape[1 + layout.index("pos")]
-        pos = [positions] if isinstance(positions, int) else list(positions)
+        pos = _integers("positions", positions, f"token positions 0..{width - 1} (or -{width}..-1 from the end)")
         bad = [p for p in pos if not -width <= p < width]
         if bad:
             raise InterplayError(f"positions {bad} are out of range for {width} tokens")
         sel["pos"] = [p % width for p in pos]
     if heads is not None:
         n_heads = act.shape[1 + layout.index("head")]
-        sel["head"] = [heads] if isinstance(heads, int) else list(heads)
+        sel["head"] = _integers("heads", heads, f"head indices 0..{n_heads - 1}")
         if any(not 0 <= h < n_heads for h in sel["head"]):
             raise InterplayError(f"heads {sel['head']} are out of range: {full!r} has {n_heads} heads")
     m = torch.ones([1] * act.ndim, dtype=torch.bool, device=act.device)

@@ -21,12 +21,14 @@ keep it differentiable for ``method="attribution"``), and so does a task dataset
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import torch
 
+from interplay import checks
 from interplay.errors import InterplayError, MetricError
 from interplay.methods._common import single_token_id
 
@@ -77,11 +79,14 @@ class Metric:
 
 def logit_diff(answer: Tokens, wrong: Tokens) -> Metric:
     """``logit(answer) - logit(wrong)`` at the last token, averaged over prompts (one token or one per prompt)."""
+    _check_tokens("logit_diff(answer=)", answer)
+    _check_tokens("logit_diff(wrong=)", wrong)
     return Metric("logit_diff", f"logit diff {_show(answer)} - {_show(wrong)}", answer=answer, wrong=wrong)
 
 
 def token_prob(token: Tokens) -> Metric:
     """Probability of ``token`` at the last token, averaged over prompts."""
+    _check_tokens("token_prob(token=)", token)
     return Metric("prob", f"p({_show(token)})", answer=token)
 
 
@@ -109,31 +114,55 @@ def as_metric(metric: Any, dataset: Any = None) -> Metric:
 
 
 def _scalar(value: Any, label: str) -> torch.Tensor:
-    t = value if isinstance(value, torch.Tensor) else torch.as_tensor(value)
-    if t.numel() != 1:
-        raise MetricError(
-            f"the metric {label!r} returned shape {tuple(t.shape)}; it must return one number per run "
-            "(e.g. .mean() over the prompts). It is called with the last-token logits [n_prompts, vocab]"
-        )
-    return t.reshape(()).float()
+    """What a user's metric returned, as a 0-d float tensor (kept in the autograd graph)."""
+    what = f"the metric {label!r}"
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise MetricError(
+                f"{what} returned shape {tuple(value.shape)}; it must return one number per run "
+                "(e.g. .mean() over the prompts). It is called with the last-token logits [n_prompts, vocab]"
+            )
+        checks.scalar(what, value.detach())
+        return value.reshape(()).float()
+    return torch.tensor(checks.scalar(what, value), dtype=torch.float32)
 
 
 def _ids(model: Model, tokens: Tokens | None, n: int, what: str) -> torch.Tensor:
     if tokens is None:
         raise MetricError(f"the metric has no {what} token")
     if isinstance(tokens, (str, int)):
-        return torch.full((n,), single_token_id(model, tokens), dtype=torch.long)
+        return torch.full((n,), single_token_id(model, tokens, what), dtype=torch.long)
+    if isinstance(tokens, numbers.Integral):  # a numpy integer
+        return torch.full((n,), single_token_id(model, int(tokens), what), dtype=torch.long)
     items = list(tokens)
     if len(items) != n:
         raise MetricError(f"the metric has {len(items)} {what} tokens but there are {n} prompts (give one, or one per prompt)")
     try:
-        return torch.tensor([single_token_id(model, t) for t in items], dtype=torch.long)
+        return torch.tensor([single_token_id(model, t, f"{what}[{i}]") for i, t in enumerate(items)], dtype=torch.long)
     except InterplayError as exc:
         raise MetricError(f"{what} token: {exc}") from None
+
+
+def _check_tokens(name: str, tokens: Any) -> None:
+    """A token (a string or an id) or a non-empty list of them (one per prompt)."""
+    want = "a token (a string such as ' Mary', or an id) or a non-empty list of them, one per prompt"
+    if _is_token(tokens):
+        return
+    if not isinstance(tokens, Sequence) or isinstance(tokens, (str, bytes)) or not tokens:
+        raise MetricError(f"{name} must be {want}; got {tokens!r} (a {type(tokens).__name__})")
+    for i, t in enumerate(tokens):
+        if not _is_token(t):
+            raise MetricError(f"{name}[{i}] is {t!r} (a {type(t).__name__}); {name} must be {want}")
+
+
+def _is_token(t: Any) -> bool:
+    return (isinstance(t, str) and t != "") or (isinstance(t, numbers.Integral) and not isinstance(t, bool))
 
 
 def _show(tokens: Tokens) -> str:
     if isinstance(tokens, (str, int)):
         return repr(tokens)
+    if isinstance(tokens, numbers.Integral):  # a numpy integer
+        return repr(int(tokens))
     items = list(tokens)
     return repr(items[0]) + ("…" if len(set(map(str, items))) > 1 else "")

@@ -69,6 +69,11 @@ class Result(Generic[D, S]):
 
     def replace(self: R, **changes: Any) -> R:
         """A copy with some data fields changed (the same session)."""
+        fields = [f.name for f in dataclasses.fields(self.data)]
+        unknown = sorted(set(changes) - set(fields))
+        if unknown:
+            raise InterplayError(f"replace({', '.join(f'{k}=' for k in unknown)}): {unknown} are not fields of "
+                                 f"{type(self.data).__name__}; its fields are: {', '.join(fields)}")
         return type(self)(dataclasses.replace(self.data, **changes), self.session)
 
     # ----------------------------------------------------------------------------------- files

@@ -6,7 +6,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from interplay import checks
 from interplay.data.dla import DLAData
+from interplay.errors import ViewError
 from interplay.results.base import Result
 from interplay.widgets.dla import DLAView
 
@@ -38,6 +40,7 @@ class DLAResult(Result[DLAData, DLASession]):
         """The DLAView; with ``attention=True`` (and a live model), above an AttentionView of the same
         prompt linked to it in the browser (clicking a head selects it there, with no round trip to
         Python). Without a live model, the DLAView alone, with a note saying so."""
+        checks.flag("attention", attention, error=ViewError)
         if not attention:
             return DLAView(self.data, **kwargs)
         if self.session is None:

@@ -136,7 +136,16 @@ def demo_tokenizer() -> Any:
 
 
 def resolve_tokenizer(tokenizer: Any) -> Any:
-    return demo_tokenizer() if tokenizer is None else tokenizer
+    """The demo model's tokenizer for None; ``tokenizer`` itself if it can encode text; else TaskError."""
+    if tokenizer is None:
+        return demo_tokenizer()
+    if isinstance(tokenizer, (str, bytes)) or not callable(getattr(tokenizer, "encode", None)):
+        hint = (" (a Model: pass model.tokenizer)" if hasattr(tokenizer, "tokenizer") else
+                " (a name: load it first, e.g. transformers.AutoTokenizer.from_pretrained(name))"
+                if isinstance(tokenizer, str) else "")
+        raise TaskError(f"tokenizer must be None (the demo model's), a tokenizers.Tokenizer or a transformers "
+                        f"tokenizer; got {tokenizer!r:.80} (a {type(tokenizer).__name__}){hint}")
+    return tokenizer
 
 
 def encode(tokenizer: Any, text: str, special: bool = True) -> list[int]:
@@ -201,6 +210,9 @@ def build_dataset(
     Raises TaskError when a clean/corrupted pair differs in token length or an answer or wrong
     string is not a single token, in ``tokenizer``.
     """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TaskError(f"seed must be an integer (the seed the prompts are drawn with); got {seed!r} "
+                        f"(a {type(seed).__name__})")
     tok = resolve_tokenizer(tokenizer)
     clean_ids, corr_ids, answer_ids, wrong_ids = [], [], [], []
     for clean, corrupted, answer, wrong, _ in examples:

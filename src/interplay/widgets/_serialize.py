@@ -21,6 +21,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from interplay.errors import ViewError
+
 #: dtypes the JS codec can decode; everything else is converted (float64 -> float32, bool -> uint8).
 WIRE_DTYPES = ("float32", "float64", "uint8", "int8", "uint16", "int16", "uint32", "int32")
 NAN_CODE = 255
@@ -88,7 +90,7 @@ def encode_array(
         raise ValueError(f"encode_array: unknown encoding {encoding!r}; use 'raw' or 'u8-linear'")
     arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<"))
     if arr.nbytes > MAX_MESSAGE_BYTES:
-        raise ValueError(
+        raise ViewError(
             f"encode_array: {arr.nbytes / 2**20:.1f} MiB in one payload exceeds the 8 MiB message limit; "
             "send it in pieces (per layer or head) or quantised (encoding='u8-linear')"
         )
@@ -116,10 +118,26 @@ def quantize_u8(values: npt.ArrayLike, vmin: float | None, vmax: float | None) -
 
 
 def decode_array(payload: Payload) -> npt.NDArray[Any]:
-    """Inverse of :func:`encode_array` (float32 values for ``u8-linear``), for tests and exports."""
-    data = payload["data"]
-    arr = np.frombuffer(bytes(data), dtype=np.dtype(payload["dtype"]).newbyteorder("<"))
-    arr = arr.reshape(payload["shape"])
+    """Inverse of :func:`encode_array` (float32 values for ``u8-linear``), for tests and exports. A
+    payload that is not one (a key missing, another dtype, a byte count that does not fit its shape)
+    raises ViewError naming the problem."""
+    if not isinstance(payload, dict) or any(k not in payload for k in ("dtype", "shape", "data")):
+        keys = sorted(payload) if isinstance(payload, dict) else type(payload).__name__
+        raise ViewError(f"an array payload must have the keys 'dtype', 'shape' and 'data'; got {keys}")
+    data, dtype, shape = payload["data"], payload["dtype"], payload["shape"]
+    if dtype not in WIRE_DTYPES:
+        raise ViewError(f"an array payload's dtype must be one of {WIRE_DTYPES}; got {dtype!r}")
+    if not isinstance(shape, (list, tuple)) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
+                                                       for n in shape):
+        raise ViewError(f"an array payload's shape must be a list of integers >= 0; got {shape!r}")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ViewError(f"an array payload's data must be bytes (a binary buffer); got a {type(data).__name__}")
+    raw = bytes(data)
+    need = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    if len(raw) != need:
+        raise ViewError(f"an array payload of dtype {dtype} and shape {list(shape)} needs {need} bytes; got {len(raw)}")
+    arr = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<"))
+    arr = arr.reshape(shape)
     if payload.get("encoding", "raw") == "u8-linear":
         lo, hi = payload["vmin"] or 0.0, payload["vmax"] if payload["vmax"] is not None else 1.0
         out = lo + arr.astype(np.float32) / (NAN_CODE - 1) * (hi - lo)

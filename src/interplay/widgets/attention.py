@@ -18,8 +18,9 @@ import numpy as np
 import numpy.typing as npt
 import traitlets
 
+from interplay import checks
 from interplay.data.attention import AttentionData
-from interplay.errors import InterplayError
+from interplay.errors import InterplayError, ViewError
 from interplay.widgets._attention_summary import build, max_pool, score_frame
 from interplay.widgets._base import BaseWidget, bundle, needs_model, view_input
 from interplay.widgets._rpc import RequestHandlers
@@ -130,11 +131,8 @@ class AttentionView(BaseWidget, RequestHandlers):
         return score_frame(self.data)
 
     def _head(self, layer: int, head: int) -> npt.NDArray[np.floating]:
-        layer, head = int(layer), int(head)
-        if not 0 <= layer < self.n_layers:
-            raise InterplayError(f"layer {layer} is out of range (0..{self.n_layers - 1})")
-        if not 0 <= head < self.n_heads:
-            raise InterplayError(f"head {head} is out of range (0..{self.n_heads - 1})")
+        layer = checks.count("layer", layer, high=self.n_layers - 1, error=ViewError)
+        head = checks.count("head", head, high=self.n_heads - 1, error=ViewError)
         if self.data.patterns is not None:
             held: npt.NDArray[np.floating] = self.data.patterns[layer, head]
             return held
@@ -146,11 +144,13 @@ class AttentionView(BaseWidget, RequestHandlers):
     def _pattern(self, layer: int, head: int, q0: int = 0, q1: int | None = None, k0: int = 0, k1: int | None = None,
                  max_side: int = MAX_SIDE) -> dict[str, Any]:
         n = len(self.tokens)
-        q1, k1 = n if q1 is None else int(q1), n if k1 is None else int(k1)
-        q0, k0 = int(q0), int(k0)
+        q0, k0 = checks.count("q0", q0, error=ViewError), checks.count("k0", k0, error=ViewError)
+        q1 = n if q1 is None else checks.count("q1", q1, error=ViewError)
+        k1 = n if k1 is None else checks.count("k1", k1, error=ViewError)
         if not (0 <= q0 < q1 <= n and 0 <= k0 < k1 <= n):
-            raise InterplayError(f"window q[{q0}:{q1}] k[{k0}:{k1}] is outside the {n} x {n} pattern")
-        side = max(1, min(int(max_side), MAX_SIDE))
+            raise ViewError(f"window q[{q0}:{q1}] k[{k0}:{k1}] is outside the {n} x {n} pattern "
+                            f"(it needs 0 <= q0 < q1 <= {n} and 0 <= k0 < k1 <= {n})")
+        side = min(checks.count("max_side", max_side, low=1, error=ViewError), MAX_SIDE)
         stride = max(1, math.ceil(max(q1 - q0, k1 - k0) / side))
         window = max_pool(self._head(layer, head)[q0:q1, k0:k1], stride)
         return {"pattern": encode_array(window, ["query", "key"], vmin=0.0, vmax=1.0, encoding="u8-linear"),
@@ -158,15 +158,13 @@ class AttentionView(BaseWidget, RequestHandlers):
 
     def _row(self, layer: int, head: int, query: int) -> dict[str, Any]:
         pattern = self._head(layer, head)
-        if not 0 <= int(query) < pattern.shape[0]:
-            raise InterplayError(f"query {query} is out of range (0..{pattern.shape[0] - 1})")
-        return {"values": encode_array(pattern[int(query)], ["key"], vmin=0.0, vmax=1.0)}
+        query = checks.count("query", query, high=pattern.shape[0] - 1, error=ViewError)
+        return {"values": encode_array(pattern[query], ["key"], vmin=0.0, vmax=1.0)}
 
     def _column(self, layer: int, head: int, key: int) -> dict[str, Any]:
         pattern = self._head(layer, head)
-        if not 0 <= int(key) < pattern.shape[1]:
-            raise InterplayError(f"key {key} is out of range (0..{pattern.shape[1] - 1})")
-        return {"values": encode_array(pattern[:, int(key)], ["query"], vmin=0.0, vmax=1.0)}
+        key = checks.count("key", key, high=pattern.shape[1] - 1, error=ViewError)
+        return {"values": encode_array(pattern[:, key], ["query"], vmin=0.0, vmax=1.0)}
 
     def _html_embed(self, *, heads: Any = "auto", max_bytes: int = HTML_HEAD_BYTES) -> Any:  # type: ignore[override]
         """What ``to_html`` embeds: the full patterns (u8) of some heads, so that they open in the

@@ -19,7 +19,7 @@ import traitlets
 
 from interplay import _deprecation
 from interplay.data.attribution import SCORES, AttributionData
-from interplay.errors import InterplayError
+from interplay.errors import InterplayError, ViewError
 from interplay.widgets._attribution_rows import attribute_reply, matrix_reply, on_line, per_row, rows_limits
 from interplay.widgets._base import BaseWidget, bundle, needs_model
 from interplay.widgets._rpc import RequestHandlers
@@ -85,7 +85,7 @@ class AttributionView(BaseWidget, RequestHandlers):
             _deprecation.warn("AttributionView(result)", "result.show() or AttributionView(result.data, result.session)")
             data, source = old.data, old.session
         if not isinstance(data, AttributionData):
-            raise InterplayError(f"AttributionView shows an AttributionData (result.data), not a {type(data).__name__}; "
+            raise ViewError(f"AttributionView shows an AttributionData (result.data), not a {type(data).__name__}; "
                                  "use interplay.attribute(model, prompt).show()")
         self.data, self.source = data, source
         offered = source.methods() if source is not None else [(data.method, data.signed)]

@@ -13,8 +13,9 @@ import numpy as np
 import numpy.typing as npt
 import traitlets
 
+from interplay import checks
 from interplay.data.logit_lens import LogitLensData
-from interplay.errors import InterplayError
+from interplay.errors import InterplayError, ViewError
 from interplay.widgets._base import BaseWidget, bundle, needs_model, view_input
 from interplay.widgets.traits import Array, Selection
 
@@ -105,10 +106,12 @@ class LogitLensView(BaseWidget):
             self.scale = {"kind": "sequential", "cmap": cmap + ("_r" if mode == "target_rank" else ""), "center": None}
             self.color = np.asarray(values, np.float32)[::-1]
 
+    @traitlets.validate("mode")
+    def _check_mode(self, proposal: dict[str, Any]) -> str:
+        mode: str = checks.choice("LogitLensView.mode", proposal["value"], MODES, error=ViewError)
+        return mode
+
     def _on_mode(self, change: dict[str, Any]) -> None:
-        if change["new"] not in MODES:
-            self.target_error = f"unknown mode {change['new']!r}; modes: {', '.join(MODES)}"
-            return
         self._update_color()
 
     def _on_target(self, change: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 import traitlets
 
+from interplay import checks
 from interplay.data.patching import PatchingData
 from interplay.errors import InterplayError, ViewError
 from interplay.widgets._base import BaseWidget, bundle, needs_model, view_input
@@ -107,6 +108,11 @@ class PatchingView(RequestHandlers, BaseWidget):
             self.components = components if data.component in components else [data.component, *components]
             self._show(data)
         self.observe(self._on_settings, names=["component", "method", "metric"])
+
+    @traitlets.validate("top_k")
+    def _check_top_k(self, proposal: dict[str, Any]) -> int:
+        top_k: int = checks.count("PatchingView.top_k", proposal["value"], low=1, error=ViewError)
+        return top_k
 
     def _show(self, data: PatchingData) -> None:
         grid, rows, cols, row_axis, col_axis = data.grid()

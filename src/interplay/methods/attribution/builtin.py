@@ -99,7 +99,7 @@ def resolve_baseline(model: Model, baseline: Any, x: torch.Tensor) -> tuple[torc
                 return e.expand(n, d).clone(), f"{attr.removesuffix('_id').replace('_', ' ')} {int(tid)} at every position"
         return torch.zeros_like(x), "zero embedding (the tokenizer has no pad, unknown or end-of-text token)"
     if isinstance(baseline, (str, int)) and not isinstance(baseline, bool):
-        tid = single_token_id(model, baseline)
+        tid = single_token_id(model, baseline, "baseline")
         return embed(model, torch.tensor([tid])).expand(n, d).clone(), f"token {baseline!r} at every position"
     if isinstance(baseline, (torch.Tensor, np.ndarray)):
         t = torch.as_tensor(baseline, dtype=torch.float32).to(x.device)

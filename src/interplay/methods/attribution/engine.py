@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from interplay.data.attribution import SCORES
-from interplay.errors import InterplayError, ShapeError
+from interplay.errors import InterplayError, MetricError, ShapeError
 from interplay.methods._progress import progress_bar
 
 if TYPE_CHECKING:
@@ -62,6 +62,10 @@ class Target:
                     f"the target function must return one scalar per batch row, shape ({logits.shape[0]},); "
                     f"it returned {got} for logits of shape {tuple(logits.shape)}"
                 )
+            if not bool(torch.isfinite(out.detach()).all()):
+                bad = out.detach().reshape(-1)[~torch.isfinite(out.detach().reshape(-1))][0].item()
+                raise MetricError(f"the target function returned {bad} for some batch row; it must return finite "
+                                  "numbers, one per batch row")
             return out.reshape(-1).float()
         assert column is not None and self.token_id is not None
         x = logits[:, column, :].float()

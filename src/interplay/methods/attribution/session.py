@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from interplay import checks
 from interplay._deprecation import positional_options
 from interplay.data.attribution import AttributionData
 from interplay.data.tokens import token_strings
 from interplay.errors import InterplayError, PromptError, ShapeError
-from interplay.methods._common import single_token_id, token_label
+from interplay.methods._common import require_model, single_token_id, token_label
 from interplay.methods.attribution.engine import (
     SCORES,
     AttributionContext,
@@ -48,13 +49,13 @@ def make_target(model: Model, target: TargetLike, position: int, *, score: str =
         if len(target) != 2:
             raise InterplayError(f"a logit-difference target is (token, other_token), got {len(target)} items")
         target, other = target
-        contrast = single_token_id(model, other)
+        contrast = single_token_id(model, other, "target")
     if target is None:
         if predicted is None:
             raise InterplayError("target=None needs the model's prediction")
         tid = predicted
     else:
-        tid = single_token_id(model, target)
+        tid = single_token_id(model, target, "target")
     label = f"{score}({token_label(model, tid)!r})"
     if contrast is not None:
         label += f" - {score}({token_label(model, contrast)!r})"
@@ -180,6 +181,9 @@ class AttributionSession:
 
 
 def _ids(model: Model, prompt: Any, prepend_bos: bool | None, where: str) -> torch.Tensor:
+    require_model(model, where)
+    if prepend_bos is not None:
+        checks.flag("prepend_bos", prepend_bos)
     if not isinstance(prompt, str):
         shape = f"a list of {len(prompt)} prompts" if isinstance(prompt, (list, tuple)) else f"a {type(prompt).__name__}"
         raise PromptError(f"{where}(model, prompt) explains one prompt string; got {shape}. Call it once per prompt")
@@ -218,8 +222,9 @@ def attribute_generation(model: Model, prompt: str, *, max_new_tokens: int = 10,
                          prepend_bos: bool | None = None, **params: Any) -> AttributionResult:
     """Greedily generate up to ``max_new_tokens`` and attribute each generated token to every token
     before it: ``scores`` is a [generated, all tokens] matrix (NaN where a source comes after)."""
-    if not model.cfg.causal:
+    if not require_model(model, "attribute_generation").cfg.causal:
         raise InterplayError("attribute_generation needs a causal language model")
+    checks.flag("stop_at_eos", stop_at_eos)
     if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
         raise InterplayError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}")
     ids = _ids(model, prompt, prepend_bos, "attribute_generation")

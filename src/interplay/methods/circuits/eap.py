@@ -30,6 +30,7 @@ import torch
 
 from interplay.errors import InterplayError
 from interplay.methods._progress import progress_bar
+from interplay.methods.attribution.engine import is_out_of_memory
 from interplay.methods.circuits.engine import graph_pass
 
 if TYPE_CHECKING:
@@ -86,6 +87,12 @@ def edge_scores(data: CircuitInputs, graph: Graph, *, method: str = "eap", steps
                     scores[:n_up, dests[0]:dests[-1] + 1] += s.double() * (b.weight / steps)
                 if bar is not None:
                     bar.update(1)
+    except Exception as exc:
+        if not is_out_of_memory(exc):
+            raise
+        raise InterplayError(f"out of memory computing {method} edge scores with batch_size={data.batch_size} prompt "
+                             "pair(s) per pass: pass a smaller batch_size (or fewer, shorter prompts), or use a "
+                             "smaller model") from exc
     finally:
         if bar is not None:
             bar.close()

@@ -22,6 +22,7 @@ import numpy.typing as npt
 import torch
 
 from interplay.errors import InterplayError
+from interplay.methods.attribution.engine import is_out_of_memory
 from interplay.methods.circuits.engine import graph_pass
 from interplay.results.circuit import ABLATIONS
 
@@ -75,10 +76,17 @@ def patched_metric(data: CircuitInputs, graph: Graph, in_circuit: npt.NDArray[np
     """The dataset's metric with every valid edge not in ``in_circuit`` ([sources, dests] bool) patched."""
     removed = torch.as_tensor(graph.valid & ~in_circuit, device=data.model.device)
     total = 0.0
-    for i, b in enumerate(data.batches()):
-        ref = refs.get(i, b.corrupted)
-        with torch.no_grad():
-            run = graph_pass(data.model, graph, b.clean, removed=removed, reference=ref)
-        total += float(b.metric(run.logits)) * b.weight
+    try:
+        for i, b in enumerate(data.batches()):
+            ref = refs.get(i, b.corrupted)
+            with torch.no_grad():
+                run = graph_pass(data.model, graph, b.clean, removed=removed, reference=ref)
+            total += float(b.metric(run.logits)) * b.weight
+    except Exception as exc:
+        if not is_out_of_memory(exc):
+            raise
+        raise InterplayError(f"out of memory measuring faithfulness with batch_size={data.batch_size} prompt pair(s) "
+                             "per pass: build the circuit with a smaller batch_size (or fewer, shorter prompts)"
+                             ) from exc
     return total
 

@@ -151,8 +151,8 @@ def decompose(trace: Trace, target: Token, baseline: Token, position: int, batch
             for k in _names(model)}
     resid = acts[f"blocks.{n_layers - 1}.hook_resid_post"]
     logits, notes = _logits(model, trace, batch, pos, resid)
-    tid = single_token_id(model, target) if target is not None else int(logits.argmax())
-    bid = single_token_id(model, baseline) if baseline is not None else None
+    tid = single_token_id(model, target, "target") if target is not None else int(logits.argmax())
+    bid = single_token_id(model, baseline, "baseline") if baseline is not None else None
     direction, bias_term = _direction(model, tid, bid)
     label = f"logit({token_label(model, tid)!r})" + (f" - logit({token_label(model, bid)!r})" if bid is not None else "")
     tokens = list(trace.str_tokens[batch])

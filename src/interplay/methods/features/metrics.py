@@ -36,6 +36,7 @@ import numpy.typing as npt
 import torch
 
 from interplay.errors import DictionaryError, TaskError
+from interplay.methods._common import require_model
 from interplay.methods.features.stream import iter_batches
 
 if TYPE_CHECKING:
@@ -104,7 +105,8 @@ def dictionary_metrics(model: Model, dictionary: Any, dataset: Any, *, batch_siz
     """
     if max_tokens is not None and (not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1):
         raise TaskError(f"max_tokens must be a positive integer or None; got {max_tokens!r}")
-    if not 0 < dense_threshold < 1:
+    model = require_model(model, "dictionary_metrics")
+    if isinstance(dense_threshold, bool) or not isinstance(dense_threshold, (int, float)) or not 0 < dense_threshold < 1:
         raise TaskError(f"dense_threshold must be a fraction between 0 and 1; got {dense_threshold!r}")
     if isinstance(dictionary, Mapping):
         names, dicts = list(dictionary), list(dictionary.values())

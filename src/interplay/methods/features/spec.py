@@ -63,7 +63,7 @@ def capture(model: Model, ids: torch.Tensor, mask: torch.Tensor | None, hook: st
         raise _Stop
 
     try:
-        model.forward(ids, mask, keep_positions=[], interventions={hook: stop})
+        model.forward(ids, mask, keep_positions=torch.zeros(0, dtype=torch.long), interventions={hook: stop})
     except _Stop:
         return held[0]
     if held:  # pragma: no cover - the hook fired and something swallowed _Stop

@@ -43,7 +43,7 @@ import torch
 
 from interplay.data.features import TopActivationsData
 from interplay.data.tokens import token_strings
-from interplay.errors import InterplayError, ResultFileError
+from interplay.errors import InterplayError, ResultFileError, TaskError
 from interplay.methods._progress import progress_bar
 from interplay.methods.features._accumulators import BatchView, Distribution, TopK, sample_keys
 from interplay.methods.features.spec import FeatureSpec, capture, resolve_features
@@ -143,6 +143,9 @@ def top_activations(
     finally:
         if bar is not None:
             bar.close()
+    if state.rows_done == 0:
+        raise TaskError(f"dataset holds no sequence to read (got {dataset!r:.60}, a {type(dataset).__name__}): "
+                        "give a non-empty list of texts, a TaskDataset, a datasets.Dataset or token ids")
     if path is not None:
         state.save(path, fingerprint)
     data = state.finish(model, spec, logit_k=opts["logit_k"], exclude_special=exclude_special, special=special)

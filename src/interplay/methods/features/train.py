@@ -45,6 +45,7 @@ import torch
 
 from interplay.backend.dictionaries import SAE, Dictionary, Transcoder
 from interplay.errors import DictionaryError, TaskError
+from interplay.methods._common import require_model
 from interplay.methods._progress import progress_bar
 from interplay.methods.features.metrics import counted_mask
 from interplay.methods.features.stream import TokenBatch, iter_batches
@@ -111,6 +112,7 @@ def train_sae(model: Model, hook: Any, data: Any, *, d_sae: int | None = None, k
     (``buffer_tokens``, ``batch_size``, ``seq_len``, ``aux_k``, ``aux_coef``, ``dead_after_tokens``,
     ``l1_coef``, ``warmup_steps``): see :class:`TrainConfig`. Deterministic for a seed.
     """
+    model = require_model(model, "train_sae")
     full = _one_hook(model, hook, "hook")
     d_in = _width(model, full)
     sae = SAE(d_in, d_sae if d_sae is not None else 8 * d_in, hook=full, architecture=_architecture(architecture),
@@ -132,6 +134,7 @@ def train_transcoder(model: Model, layer_or_hooks: int | tuple[Any, Any], data: 
     ``skip=True`` adds a linear skip connection, trained with the rest. ``d_sae`` defaults to 4 x the
     input's width. Every other argument as in :func:`train_sae`.
     """
+    model = require_model(model, "train_transcoder")
     if isinstance(layer_or_hooks, int) and not isinstance(layer_or_hooks, bool):
         if not -model.cfg.n_layers <= layer_or_hooks < model.cfg.n_layers:
             raise TaskError(f"layer_or_hooks={layer_or_hooks}: the model has layers 0..{model.cfg.n_layers - 1}")

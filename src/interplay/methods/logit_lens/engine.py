@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from interplay import checks
 from interplay.data.logit_lens import LogitLensData
 from interplay.data.tokens import token_strings
 from interplay.errors import InterplayError
@@ -36,6 +37,7 @@ def logit_lens(model_or_trace: Model | Trace, prompt: str | None = None, *, k: i
         raise InterplayError("the logit lens needs a causal language model")
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= model.cfg.d_vocab:
         raise InterplayError(f"k={k!r} must be an integer between 1 and the vocabulary size {model.cfg.d_vocab}")
+    checks.flag("apply_ln", apply_ln)
     check_batch(trace, batch)
     n_layers = model.cfg.n_layers
     names = ["blocks.0.hook_resid_pre", *[f"blocks.{i}.hook_resid_post" for i in range(n_layers)]]
@@ -86,7 +88,7 @@ class LogitLensSession:
             token_table=token_strings(model.tokenizer, [int(i) for i in table]), apply_ln=apply_ln, notes=notes)
 
     def target(self, token: str | int, apply_ln: bool = True) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int32]]:
-        tid = single_token_id(self.model, token)
+        tid = single_token_id(self.model, token, "target")
         probs, ranks = [], []
         for logits in self._layer_logits(apply_ln):
             logp = logits.float().log_softmax(-1)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from interplay import checks
 from interplay.errors import InterplayError
+from interplay.methods._common import require_model
 from interplay.methods._inputs import is_dataset, prepare_pair, tokenize
 from interplay.methods.metrics import as_metric
 from interplay.methods.patching.ablation import HOW
@@ -18,10 +20,7 @@ if TYPE_CHECKING:
 
 
 def _check(fn: str, model: Any, component: str, by: str | Sequence[str] | None, batch_size: int | None) -> None:
-    from interplay.backend.model import Model
-
-    if not isinstance(model, Model):
-        raise InterplayError(f"{fn} takes an interplay Model first (interplay.load(...)), not a {type(model).__name__}")
+    require_model(model, fn)
     parse_by(component_name(component), by)
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
         raise InterplayError(f"batch_size={batch_size!r} must be a positive integer (rows per forward pass) or None")
@@ -62,6 +61,8 @@ def patch(
     if method not in METHODS:
         raise InterplayError(f"method={method!r}; use 'exact' or 'attribution'")
     _check("patch", model, component, by, batch_size)
+    if normalize is not None:
+        checks.flag("normalize", normalize)
     pair = prepare_pair(model, clean, corrupted)
     session = PatchingSession(model, pair, as_metric(metric, pair.dataset), direction, layers=layers,
                               positions=positions, layer=layer, normalize=normalize, batch_size=batch_size)
@@ -99,6 +100,11 @@ def ablate(
     if method not in METHODS:
         raise InterplayError(f"method={method!r}; use 'exact' or 'attribution'")
     _check("ablate", model, component, by, batch_size)
+    checks.flag("per_position", per_position)
+    checks.count("seed", seed)
+    if reference is not None and how == "zero":
+        raise InterplayError(f"reference= is given but how={how!r} ignores it (zeros need no reference); "
+                             "use how='mean' or how='resample' with a reference, or leave reference=None")
     dataset = prompts if is_dataset(prompts) else None
     base = tokenize(model, list(prompts.clean) if dataset is not None else prompts, "prompts")
     ref = None

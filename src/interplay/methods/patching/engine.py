@@ -25,6 +25,7 @@ import torch
 from interplay.backend.names import BLOCK_SUFFIXES
 from interplay.errors import ComponentError, InterplayError
 from interplay.methods._progress import progress_bar
+from interplay.methods.attribution.engine import is_out_of_memory
 
 if TYPE_CHECKING:
     from interplay.backend.hooks import Intervention
@@ -174,8 +175,8 @@ def row_patch(src: torch.Tensor, layout: tuple[str, ...], cells: list[tuple[int,
     return fn
 
 
-def is_oom(exc: BaseException) -> bool:
-    return isinstance(exc, torch.OutOfMemoryError) or (isinstance(exc, RuntimeError) and "out of memory" in str(exc))
+#: a CUDA or CPU out-of-memory error: the same test as the attribution engine's batch back-off
+is_oom = is_out_of_memory
 
 
 Sources = Callable[[int], torch.Tensor]
@@ -203,8 +204,13 @@ def sweep(model: Model, base: Prompts, sources: Sources, plan: Plan, metric: Met
             try:
                 values = _run_chunk(model, base, chunk, plan, sources, cache, metric)
             except Exception as exc:
-                if not is_oom(exc) or per_chunk == 1:
+                if not is_oom(exc):
                     raise
+                if per_chunk == 1:
+                    raise InterplayError(
+                        f"out of memory with one patched run per pass ({n} prompts x {width} tokens): "
+                        "sweep fewer prompts at a time (fewer prompts, or shorter ones) or use a smaller model"
+                    ) from exc
                 per_chunk = max(1, per_chunk // 2)
                 if torch.cuda.is_available():
                     torch.cuda.empty_cache()

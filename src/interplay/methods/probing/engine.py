@@ -10,10 +10,12 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from interplay import checks
 from interplay.data.annotations import AnnotationData
 from interplay.data.probe import ProbeData
 from interplay.data.tokens import token_strings
 from interplay.errors import HookNameError, ProbeError
+from interplay.methods._common import require_model
 from interplay.results.probe import ProbeResult
 
 if TYPE_CHECKING:
@@ -70,8 +72,12 @@ def probe(model: Model, data: Any, *, layers: Iterable[int] | None = None, compo
     by text, at least one). The held-out texts must hold at least two classes (else the accuracy
     would only say how often the probe gives one answer); a class missing there is named in ``notes``.
     """
+    model = require_model(model, "probe")
     texts, sets, tokens = _labelled(data)
     layer_list = _layers(model, layers, component)
+    checks.number("l2", l2, low=0.0, error=ProbeError)
+    checks.flag("control", control, error=ProbeError)
+    checks.count("seed", seed, error=ProbeError)
     if isinstance(test_size, bool) or not isinstance(test_size, (int, float)) or not 0.0 < test_size < 1.0:
         raise ProbeError(f"test_size must be between 0 and 1 (a fraction of the texts), not {test_size!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:

@@ -13,6 +13,7 @@ import torch
 from interplay.data.steering import SteeringData
 from interplay.data.tokens import token_strings
 from interplay.errors import InterplayError, PromptError
+from interplay.methods._common import require_model
 from interplay.methods._inputs import tokenize
 from interplay.methods.interventions import Spec, steer_spec
 from interplay.results.steering import SteeringResult
@@ -24,13 +25,10 @@ RESIDUAL = ("resid_pre", "resid_mid", "resid_post")
 
 
 def _check_model(model: Any, fn: str, *, causal: bool = True) -> Model:
-    from interplay.backend.model import Model
-
-    if not isinstance(model, Model):
-        raise InterplayError(f"{fn} takes an interplay Model first (interplay.load(...)), not a {type(model).__name__}")
-    if causal and not model.cfg.causal:
-        raise InterplayError(f"{fn} generates text: it needs a causal language model, not {model.cfg.model_type}")
-    return model
+    checked = require_model(model, fn)
+    if causal and not checked.cfg.causal:
+        raise InterplayError(f"{fn} generates text: it needs a causal language model, not {checked.cfg.model_type}")
+    return checked
 
 
 def _check_site(model: Model, component: str, layer: Any, fn: str) -> int:
