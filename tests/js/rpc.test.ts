@@ -11,36 +11,11 @@ import {
   request,
   restoreBuffers,
   RpcError,
-  type RpcModel,
 } from "../../js/lib/rpc";
+import { FakeComm } from "./fake_comm";
 import { unalignedView } from "./helpers";
 
-type Handler = (...args: unknown[]) => void;
-
-interface Sent {
-  type: string;
-  id: string;
-  method: string;
-  params: Record<string, unknown>;
-}
-
-class FakeModel implements RpcModel {
-  handlers = new Map<string, Set<Handler>>();
-  sent: Sent[] = [];
-  on(name: string, cb: Handler): void {
-    if (!this.handlers.has(name)) this.handlers.set(name, new Set());
-    this.handlers.get(name)?.add(cb);
-  }
-  off(name?: string | null, cb?: Handler | null): void {
-    if (name && cb) this.handlers.get(name)?.delete(cb);
-  }
-  send(content: unknown): void {
-    this.sent.push(content as Sent);
-  }
-  /** Deliver a custom message from Python. */
-  receive(msg: unknown, buffers: DataView[] = []): void {
-    for (const cb of this.handlers.get("msg:custom") ?? []) cb(msg, buffers);
-  }
+class FakeModel extends FakeComm {
   reply(i: number, result: unknown, paths: (string | number)[][] = [], buffers: DataView[] = []): void {
     this.receive({ type: "interplay:response", id: this.sent[i].id, ok: true, result, buffer_paths: paths }, buffers);
   }

@@ -6,40 +6,10 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { CLOSE_EVENTS, DEFAULT_TIMEOUT_MS, pendingCount, request, RpcError, type RpcModel } from "../../js/lib/rpc";
+import { CLOSE_EVENTS, DEFAULT_TIMEOUT_MS, pendingCount, request, RpcError } from "../../js/lib/rpc";
 import widget from "../../js/widgets/attention";
 import { attentionTraits, FakeAttentionModel, settle } from "./attention_fake";
-
-type Handler = (...args: unknown[]) => void;
-
-interface Sent {
-  id: string;
-  method: string;
-}
-
-/** A fake anywidget model: records what is sent, delivers messages, and can close its comm. */
-class FakeComm implements RpcModel {
-  handlers = new Map<string, Set<Handler>>();
-  sent: Sent[] = [];
-  on(name: string, cb: Handler): void {
-    if (!this.handlers.has(name)) this.handlers.set(name, new Set());
-    this.handlers.get(name)?.add(cb);
-  }
-  off(name?: string | null, cb?: Handler | null): void {
-    if (name && cb) this.handlers.get(name)?.delete(cb);
-  }
-  send(content: unknown): void {
-    this.sent.push(content as Sent);
-  }
-  emit(name: string, ...args: unknown[]): void {
-    for (const cb of [...(this.handlers.get(name) ?? [])]) cb(...args);
-  }
-  listeners(): number {
-    let n = 0;
-    for (const set of this.handlers.values()) n += set.size;
-    return n;
-  }
-}
+import { FakeComm } from "./fake_comm";
 
 /** How a promise settled within the fake timers' current turn: "pending", or the error. */
 async function settled(p: Promise<unknown>): Promise<unknown> {

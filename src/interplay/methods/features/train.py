@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from interplay.backend.dictionaries import SAE, Dictionary, Transcoder
+from interplay.backend.splice import hook_width
 from interplay.errors import DictionaryError, TaskError
 from interplay.methods._common import require_model
 from interplay.methods._progress import progress_bar
@@ -475,8 +476,9 @@ def _one_hook(model: Model, hook: Any, argument: str) -> str:
 
 
 def _width(model: Model, hook: str) -> int:
-    """The width of the activation at ``hook`` (one token through the model)."""
-    bos = getattr(model.tokenizer, "bos_token_id", None)
-    ids = torch.tensor([[0 if bos is None else int(bos)]])
-    out = model.forward(ids, capture=[hook], keep_positions=[0])
-    return int(out.activations[hook].shape[-1])
+    """The width a dictionary at ``hook`` reads or writes (from the model's config, no forward pass)."""
+    width = hook_width(model.layout, hook)
+    if width is None:
+        raise TaskError(f"{hook!r} cannot hold a dictionary (an attention pattern or per-head result); train on "
+                        "resid_post, mlp_in, mlp_out, attn_out, z or post")
+    return width
