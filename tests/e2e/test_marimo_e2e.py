@@ -173,6 +173,28 @@ def _(ann, show):
     return
 
 
+@app.cell
+def _(interplay, mo, model, prompt):
+    sae = interplay.demo_dictionary("resid_post.2")
+    feat = mo.ui.anywidget(interplay.top_activations(model, (sae, list(range(8))), interplay.tasks.ioi(n=40, seed=0),
+                                                     progress=False).show())
+    pfv = mo.ui.anywidget(interplay.PromptFeaturesView(interplay.features(model, prompt, sae).data))
+    mo.vstack([feat, pfv])
+    return feat, pfv
+
+
+@app.cell
+def _(feat, show):
+    show("feat", feat.value["feature"])
+    return
+
+
+@app.cell
+def _(pfv, show):
+    show("pfv", pfv.value["selected"])
+    return
+
+
 if __name__ == "__main__":
     app.run()
 '''
@@ -192,6 +214,9 @@ VIEWS: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         (".interplay-patching-controls", "display", "flex"), (".interplay-legend", "display", "flex")]),
     "circ": (".interplay-circuit", [(".interplay-circuit-bar", "display", "flex"), (".interplay-circuit-main", "display", "flex")]),
     "ann": (".interplay-annotator", [(".interplay-ann-tokens", "display", "flex"), (".interplay-ann-bar", "display", "flex")]),
+    "feat": (".interplay-feature", [(".interplay-feature-cards", "display", "flex"),
+                                    (".interplay-feature-header", "display", "flex")]),
+    "pfv": (".interplay-prompt-features", [(".interplay-pf-body", "display", "flex")]),
 }
 
 # In the page: the view root's style scope, its sheets, and the contrast of its text on what is behind it.
@@ -501,4 +526,33 @@ def test_annotator_label_reaches_python(marimo_pages: dict[str, Any], mode: str)
     underline = root.locator(".interplay-ann-token[data-pos='1'] .interplay-ann-underline")
     underline.first.wait_for(timeout=10_000)
     _shot(page, "ann", mode)
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_feature_view_arrow_key_reaches_python(marimo_pages: dict[str, Any], mode: str) -> None:
+    page = marimo_pages[mode]
+    root = _root(page, "feat")
+    root.locator(".interplay-feature-card[data-primary]").first.wait_for(timeout=30_000)
+    assert _output(page, "feat") == 0
+    root.focus()
+    root.press("ArrowRight")
+    assert _output(page, "feat", 1)
+    root.locator('.interplay-feature-card[data-feature="1"]').first.wait_for(timeout=15_000)
+    _shot(page, "feat", mode)
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_prompt_features_latent_click_reaches_python(marimo_pages: dict[str, Any], mode: str) -> None:
+    page = marimo_pages[mode]
+    root = _root(page, "pfv")
+    assert _output(page, "pfv") is None
+    root.locator(".interplay-pf-token[data-pos='3']").click()
+    latent = root.locator("button.interplay-pf-latent").first
+    latent.wait_for(timeout=10_000)
+    index = int(latent.get_attribute("data-latent") or -1)
+    latent.click()
+    assert _output(page, "pfv", {"latent": index, "pos": 3})
+    _shot(page, "pfv", mode)
     assert page.errors == []  # type: ignore[attr-defined]
