@@ -20,10 +20,11 @@ from interplay.errors import (
     ShapeError,
     TaskError,
 )
+from interplay.methods._common import special_ids
 from interplay.methods.features._accumulators import Distribution, sample_keys
 from interplay.methods.features.spec import capture, resolve_features
 from interplay.methods.features.stream import iter_batches
-from interplay.methods.features.top_activations import _special_ids, top_activations
+from interplay.methods.features.top_activations import top_activations
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def brute_force(model: Any, feature: Any, dataset: Any, *, k: int, context: tupl
     """Every token's value, kept in memory, then the statistics by plain numpy sorting."""
     spec = resolve_features(model, feature, hook=hook)
     seqs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    special = _special_ids(model) if exclude_special else []
+    special = special_ids(model) if exclude_special else []
     for b in iter_batches(model, dataset, batch_size=batch_size, seq_len=seq_len):
         vals = spec.values(capture(model, b.ids, b.mask, spec.hook)).cpu().numpy()
         for i, n in enumerate(b.lengths):

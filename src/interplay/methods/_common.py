@@ -30,13 +30,27 @@ def as_trace(model_or_trace: Model | Trace, prompt: str | None, method: str) -> 
                          f"first, not a {type(model_or_trace).__name__}")
 
 
-def require_model(model: Any, method: str) -> Model:
-    """``model`` itself if it is an interplay Model, else an error naming ``method`` and what it got."""
+def require_model(model: Any, method: str, *, causal: bool = False) -> Model:
+    """``model`` itself if it is an interplay Model (a causal LM where ``causal``, as generation needs),
+    else an error naming ``method`` and what it got."""
     from interplay.backend.model import Model
 
     if not isinstance(model, Model):
         raise InterplayError(f"{method} takes an interplay Model first (interplay.load(...)), not a {type(model).__name__}")
+    if causal and not model.cfg.causal:
+        raise InterplayError(f"{method} generates text: it needs a causal language model, not {model.cfg.model_type}")
     return model
+
+
+def special_ids(model: Model) -> list[int]:
+    """The tokenizer's special token ids (BOS, EOS, pad, unk and the rest) inside the vocabulary, sorted."""
+    tok = model.tokenizer
+    ids = set(getattr(tok, "all_special_ids", None) or [])
+    for attr in ("bos_token_id", "eos_token_id", "pad_token_id", "unk_token_id"):
+        v = getattr(tok, attr, None)
+        if v is not None:
+            ids.add(int(v))
+    return sorted(i for i in ids if 0 <= i < model.cfg.d_vocab)
 
 
 def check_batch(trace: Trace, batch: int) -> None:

@@ -28,6 +28,7 @@ import torch
 
 from interplay.data.features import FeatureSteeringData, PromptFeaturesData, TopActivationsData
 from interplay.errors import InterplayError, NeedsModelError, PromptError
+from interplay.methods._common import require_model, special_ids
 from interplay.methods._inputs import tokenize
 from interplay.methods.features.steer import (
     check_dictionary,
@@ -36,7 +37,6 @@ from interplay.methods.features.steer import (
     latents_name,
     steer_feature,
 )
-from interplay.methods.steering.engine import _check_model
 from interplay.results.prompt_features import PromptFeaturesResult
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def features(model: Model, prompt: str, dictionary: Dictionary, *, k: int = 10, 
     dataset is :func:`demo_texts` for the demo model, and required otherwise (asked for only when a
     dashboard is).
     """
-    model = _check_model(model, "features", causal=False)
+    model = require_model(model, "features")
     if not isinstance(prompt, str) or not prompt:
         raise PromptError(f"features() takes one non-empty prompt string, not {prompt!r}"[:200])
     dictionary = check_dictionary(model, dictionary, "features")
@@ -95,9 +95,8 @@ def features(model: Model, prompt: str, dictionary: Dictionary, *, k: int = 10, 
     acts = out.activations[name][0, : p.lengths[0]].float()
     skipped: list[int] = []
     if exclude_special:
-        from interplay.methods.features.top_activations import _special_ids
 
-        special = torch.tensor(_special_ids(model), dtype=torch.long)
+        special = torch.tensor(special_ids(model), dtype=torch.long)
         ids = p.ids[0, : p.lengths[0]].cpu()
         skipped = [int(i) for i in torch.nonzero(torch.isin(ids, special)).flatten()]
         acts = acts.clone()

@@ -44,6 +44,7 @@ import torch
 from interplay.data.features import TopActivationsData
 from interplay.data.tokens import token_strings
 from interplay.errors import InterplayError, ResultFileError, TaskError
+from interplay.methods._common import special_ids
 from interplay.methods._progress import progress_bar
 from interplay.methods.features._accumulators import BatchView, Distribution, TopK, sample_keys
 from interplay.methods.features.spec import FeatureSpec, capture, resolve_features
@@ -120,7 +121,7 @@ def top_activations(
     if path is not None and path.exists() and resume:
         state.restore(path, fingerprint)
         _check_done_rows(model, dataset, seq_len, state)
-    special = _special_ids(model) if exclude_special else []
+    special = special_ids(model) if exclude_special else []
     special_t = torch.tensor(special, dtype=torch.long, device=device)
     bar = progress_bar(total=_total(dataset), desc="top activations") if progress else None
     if bar is not None and state.rows_done:
@@ -302,16 +303,6 @@ def _positive(name: str, value: Any) -> int:
 def _device(spec: FeatureSpec, model: Model) -> torch.device:
     w = getattr(spec.dictionary, "W_dec", None)
     return w.device if isinstance(w, torch.Tensor) else model.device
-
-
-def _special_ids(model: Model) -> list[int]:
-    tok = model.tokenizer
-    ids = set(getattr(tok, "all_special_ids", None) or [])
-    for attr in ("bos_token_id", "eos_token_id", "pad_token_id", "unk_token_id"):
-        v = getattr(tok, attr, None)
-        if v is not None:
-            ids.add(int(v))
-    return sorted(i for i in ids if 0 <= i < model.cfg.d_vocab)
 
 
 def _total(dataset: Any) -> int | None:

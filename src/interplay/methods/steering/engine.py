@@ -24,13 +24,6 @@ if TYPE_CHECKING:
 RESIDUAL = ("resid_pre", "resid_mid", "resid_post")
 
 
-def _check_model(model: Any, fn: str, *, causal: bool = True) -> Model:
-    checked = require_model(model, fn)
-    if causal and not checked.cfg.causal:
-        raise InterplayError(f"{fn} generates text: it needs a causal language model, not {checked.cfg.model_type}")
-    return checked
-
-
 def _check_site(model: Model, component: str, layer: Any, fn: str) -> int:
     if component not in RESIDUAL:
         raise InterplayError(f"{fn}: component={component!r}; steering vectors live in the residual stream: "
@@ -48,7 +41,7 @@ def steering_vector(model: Model, positive: str | Sequence[str], negative: str |
     ``position``: ``-1`` (each prompt's last token, default), another index, or ``"mean"`` (the mean
     over each prompt's tokens).
     """
-    model = _check_model(model, "steering_vector", causal=False)
+    model = require_model(model, "steering_vector")
     layer = _check_site(model, component, layer, "steering_vector")
     if position != "mean" and (isinstance(position, bool) or not isinstance(position, int)):
         raise InterplayError(f"steering_vector: position={position!r}; use a token index (-1: the last) or 'mean'")
@@ -143,7 +136,7 @@ def steer(model: Model, prompt: str, vector: Any, *, layer: int, coeff: float = 
     step). ``max_new_tokens``: tokens to generate (0: only the next-token change); ``top_k``: next
     tokens listed before and after.
     """
-    model = _check_model(model, "steer")
+    model = require_model(model, "steer", causal=True)
     if not isinstance(prompt, str) or not prompt:
         raise PromptError(f"steer() takes one non-empty prompt string, not {prompt!r}"[:200])
     layer = _check_site(model, component, layer, "steer")
